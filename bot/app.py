@@ -1,0 +1,111 @@
+"""The app factory: a Bolt `App` built from settings and injected parts, nothing global."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy.exc import IntegrityError
+
+from bot.deps import Deps
+from storage.db import session_scope
+from storage.models import ProcessedEvent
+
+log = logging.getLogger(__name__)
+
+
+def make_client(*, token: str | None, base_url: str) -> WebClient:
+    """A Web API client that reaches `base_url` (SLACK_API_URL) and retries what Slack asks
+    to be retried: 429 with Retry-After, 5xx, and dropped connections."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(
+    *,
+    client: WebClient,
+    signing_secret: str | None,
+    deps: Deps,
+    verify_token: bool = True,
+) -> App:
+    app = App(
+        client=client,
+        signing_secret=signing_secret or "socket-mode-unused",
+        process_before_response=True,
+        token_verification_enabled=verify_token,
+        request_verification_enabled=signing_secret is not None,
+        ignoring_self_events_enabled=True,
+    )
+    app.use(_dedupe_events(deps))
+    app.use(_inject(deps))
+    app.error(_on_error)
+
+    from handlers import actions, commands, events, views
+
+    commands.register(app)
+    actions.register(app)
+    views.register(app)
+    events.register(app)
+    return app
+
+
+def _dedupe_events(deps: Deps) -> Callable[..., Any]:
+    """Events API deliveries are handled once per `event_id`: Slack's retries (and a second
+    instance's copy) are acknowledged and stop here."""
+
+    def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if not event_id:
+            return next()
+        try:
+            with session_scope(deps.session_factory) as session:
+                session.add(ProcessedEvent(event_id=str(event_id), received_at=deps.clock.now()))
+        except IntegrityError:
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware
+
+
+def _inject(deps: Deps) -> Callable[..., Any]:
+    """One database session per request, committed when the listener succeeds."""
+
+    def middleware(context: Any, next: Callable[[], BoltResponse]) -> Any:
+        context["deps"] = deps
+        with session_scope(deps.session_factory) as session:
+            context["db_session"] = session
+            return next()
+
+    return middleware
+
+
+def _on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    """Log the traceback under a reference and tell the user only that reference."""
+    ref = uuid.uuid4().hex[:8]
+    log.error("listener failed (ref %s, %s)", ref, type(error).__name__, exc_info=error)
+    if body.get("response_url"):
+        try:
+            respond(
+                text=f"Sorry, something went wrong on our side (ref {ref}). Nothing was "
+                "changed; please try again.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        except Exception:
+            log.warning("could not tell the user about ref %s", ref)

@@ -1,0 +1,1 @@
+"""The cast list: cast numbers, characters, performers and their Slack accounts."""

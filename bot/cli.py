@@ -1,0 +1,148 @@
+"""The `closedset` command: serve, db upgrade, keygen, cast import, schedule import/show."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import ConfigError, Settings, environment, load_settings
+from bot.crypto import generate_key, load_cipher
+from bot.problems import CliError
+
+EXIT_CONFIG = 2
+EXIT_INPUT = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="closedset",
+        description="Closed Set: boundary check-ins, depersonalized requests and AD reminders "
+        "for intimate scenes, in Slack.",
+    )
+    parser.add_argument(
+        "--env-file",
+        default=".env",
+        help="read settings from this file (default: .env; the real environment wins)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser(
+        "serve",
+        help="run the bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)",
+        description="Run the bot. Socket Mode when SLACK_APP_TOKEN is set, otherwise "
+        "HTTP on PORT with POST /slack/events and GET /healthz.",
+    )
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser(
+        "upgrade",
+        help="apply pending migrations",
+        description="Apply pending database migrations (DATABASE_URL).",
+    )
+
+    sub.add_parser(
+        "keygen",
+        help="print a new encryption key",
+        description="Print a new key for CLOSEDSET_ENCRYPTION_KEY. To rotate, put "
+        "the new key first: KEY_NEW,KEY_OLD (the newest encrypts, all decrypt).",
+    )
+
+    cast = sub.add_parser("cast", help="the cast list")
+    cast_sub = cast.add_subparsers(dest="cast_command", required=True, metavar="ACTION")
+    cast_import = cast_sub.add_parser(
+        "import",
+        help="import a cast list CSV",
+        description="Import a cast list (CSV: cast number, character, performer, Slack ID, "
+        "email or @handle). Slack references are looked up through the Web API.",
+    )
+    cast_import.add_argument("file", type=Path, help="the CSV file")
+    cast_import.add_argument("--production", required=True, help="production name")
+    cast_import.add_argument("--dry-run", action="store_true", help="show the change only")
+
+    schedule = sub.add_parser("schedule", help="the shooting schedule")
+    schedule_sub = schedule.add_subparsers(dest="schedule_command", required=True, metavar="ACTION")
+    schedule_import = schedule_sub.add_parser(
+        "import",
+        help="import a schedule (CSV or .uss)",
+        description="Import a shooting schedule, CSV or USS (.uss) told apart by content. "
+        "Prints the change; applies it unless --dry-run. Any bad row rejects the whole file.",
+    )
+    schedule_import.add_argument("file", type=Path, help="the CSV or .uss file")
+    schedule_import.add_argument("--production", required=True, help="production name")
+    schedule_import.add_argument(
+        "--dry-run", action="store_true", help="print the change without applying it"
+    )
+    show = schedule_sub.add_parser(
+        "show",
+        help="print the upcoming schedule",
+        description="Print the upcoming scenes of a production.",
+    )
+    show.add_argument("--production", required=True, help="production name")
+    show.add_argument("--all", action="store_true", help="include past scenes")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # slack_sdk logs request bodies at DEBUG; keep it above that whatever the root level is.
+    for name in ("slack_sdk", "slack_bolt"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    try:
+        if args.command == "keygen":
+            print(generate_key())
+            return 0
+        env = environment(args.env_file)
+        if args.command == "serve":
+            from bot.serve import serve
+
+            return serve(load_settings(env, need_slack=True))
+        settings = load_settings(env, need_slack=args.command == "cast")
+        return _run(args, settings)
+    except ConfigError as error:
+        print(f"closedset: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CliError as error:
+        print(f"closedset: {error}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
+    from storage.db import make_engine, make_session_factory, pending_migrations, upgrade
+
+    engine = make_engine(settings.database_url)
+    if settings.is_sqlite:
+        upgrade(engine)
+    elif pending_migrations(engine):
+        raise CliError("the database schema is out of date: run `closedset db upgrade` first.")
+    return engine, make_session_factory(engine, load_cipher(settings))
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "db":
+        from storage.db import make_engine, upgrade
+
+        upgrade(make_engine(settings.database_url))
+        print("closedset: database is up to date")
+        return 0
+    _, factory = _database(settings)
+    if args.command == "cast":
+        from bot.commands_cli import import_cast
+
+        return import_cast(factory, settings, args.file, args.production, args.dry_run)
+    if args.schedule_command == "import":
+        from bot.commands_cli import import_schedule
+
+        return import_schedule(factory, args.file, args.production, args.dry_run)
+    from bot.commands_cli import show_schedule
+
+    return show_schedule(factory, args.production, include_past=args.all)

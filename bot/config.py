@@ -1,0 +1,146 @@
+"""Settings from the environment (and `.env`), checked once at start.
+
+Every problem is reported as one line that names the variable and says what to do; the CLI
+prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///closedset.db"
+DEFAULT_PORT = 3000
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed. `str()` is the one line shown to the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str
+    database_url: str
+    port: int
+    encryption_keys: tuple[str, ...]
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None for PostgreSQL."""
+        if not self.is_sqlite:
+            return None
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+
+def environment(env_file: str | Path = ".env") -> dict[str, str]:
+    """The process environment over the values of `env_file` (the real environment wins)."""
+    merged = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    merged.update(os.environ)
+    return merged
+
+
+def load_settings(env: Mapping[str, str], *, need_slack: bool = True) -> Settings:
+    """Validate the environment. `need_slack=False` for commands that never talk to Slack."""
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    bot_token = get("SLACK_BOT_TOKEN")
+    app_token = get("SLACK_APP_TOKEN")
+    secret = get("SLACK_SIGNING_SECRET")
+    if need_slack:
+        if bot_token is None:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your "
+                "Slack app's 'OAuth & Permissions' page into .env."
+            )
+        if not bot_token.startswith("xoxb-"):
+            raise ConfigError(
+                "SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-' (see 'OAuth & "
+                "Permissions' in your Slack app's settings)."
+            )
+        if app_token is not None and not app_token.startswith("xapp-"):
+            raise ConfigError(
+                "SLACK_APP_TOKEN must be an app-level token starting with 'xapp-' with the "
+                "connections:write scope; leave it unset to serve HTTP instead of Socket Mode."
+            )
+        if app_token is None and secret is None:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
+                "'Basic Information' page into .env (needed to verify Slack's HTTP requests)."
+            )
+    return Settings(
+        slack_bot_token=bot_token,
+        slack_signing_secret=secret,
+        slack_app_token=app_token,
+        slack_api_url=_api_url(get("SLACK_API_URL")),
+        database_url=normalize_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+        port=_port(get("PORT")),
+        encryption_keys=_keys(get("CLOSEDSET_ENCRYPTION_KEY")),
+    )
+
+
+def _api_url(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_API_URL
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL} "
+            "(leave it unset for Slack's own API)."
+        )
+    return value if value.endswith("/") else value + "/"
+
+
+def normalize_database_url(value: str) -> str:
+    """Map the accepted spellings onto SQLAlchemy URLs served by psycopg 3 or sqlite3."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value.removeprefix(prefix)
+    if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
+        return value
+    raise ConfigError(
+        "DATABASE_URL must look like sqlite:///PATH/closedset.db or "
+        "postgresql://USER@HOST:PORT/DBNAME (postgres:// and postgresql+psycopg:// work too)."
+    )
+
+
+def _port(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_PORT
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError("PORT must be a TCP port number between 1 and 65535, e.g. 3000.")
+    return int(value)
+
+
+def _keys(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    # Imported here so that a bad key is reported as a config error, not a crash at first use.
+    from bot.crypto import validate_key
+
+    keys = tuple(k.strip() for k in value.split(",") if k.strip())
+    for position, key in enumerate(keys, start=1):
+        if not validate_key(key):
+            raise ConfigError(
+                f"CLOSEDSET_ENCRYPTION_KEY: key {position} is not a valid key; generate one with "
+                "`closedset keygen` (several keys: newest first, comma-separated)."
+            )
+    return keys

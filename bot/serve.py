@@ -1,0 +1,80 @@
+"""`closedset serve`: wire the parts together and run until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+
+from bot.app import create_app, make_client
+from bot.clock import SystemClock
+from bot.config import ConfigError, Settings
+from bot.crypto import load_cipher
+from bot.deps import Deps
+from bot.server import HttpServer, stop_on_signals, wsgi_app
+from storage.db import make_engine, make_session_factory, pending_migrations, upgrade
+
+log = logging.getLogger(__name__)
+
+
+def serve(settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    if settings.is_sqlite:
+        upgrade(engine)  # the embedded default keeps itself current
+    elif pending_migrations(engine):
+        raise ConfigError("the database schema is out of date: run `closedset db upgrade` first.")
+    cipher = load_cipher(settings)
+    background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="background")
+    deps = Deps(make_session_factory(engine, cipher), SystemClock(), background)
+    client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    try:
+        app = create_app(
+            client=client,
+            signing_secret=None if settings.socket_mode else settings.slack_signing_secret,
+            deps=deps,
+        )
+    except (BoltError, SlackApiError) as error:
+        raise ConfigError(
+            f"Slack did not accept SLACK_BOT_TOKEN ({_reason(error)}); check the token in .env."
+        ) from None
+    try:
+        if settings.socket_mode:
+            _socket_mode(app, settings)
+        else:
+            _http(app, engine, settings)
+    finally:
+        background.shutdown(wait=True, cancel_futures=False)
+        engine.dispose()
+    log.info("stopped")
+    return 0
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error", "error"))
+    return type(error).__name__
+
+
+def _http(app: App, engine: Engine, settings: Settings) -> None:
+    server = HttpServer(wsgi_app(app, engine), host="0.0.0.0", port=settings.port)
+    stop_on_signals(server.stop)
+    log.info("serving HTTP on port %s: POST /slack/events, GET /healthz", server.port)
+    server.serve_forever()
+
+
+def _socket_mode(app: App, settings: Settings) -> None:
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    stopped = threading.Event()
+    stop_on_signals(stopped.set)
+    handler.connect()  # type: ignore[no-untyped-call]
+    log.info("connected to Slack in Socket Mode")
+    stopped.wait()
+    handler.close()  # type: ignore[no-untyped-call]
+    print("closedset: disconnected", file=sys.stderr)

@@ -1,0 +1,105 @@
+"""The production setup form: what it holds and how it is checked, without Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time, timedelta
+
+from bot.durations import format_duration, parse_duration
+from bot.ids import SetupView
+from bot.timeutil import zone_or_none
+
+MAX_NAME = 80
+
+
+@dataclass(frozen=True)
+class SetupForm:
+    """The raw answers of the setup modal (strings as typed; ids as picked)."""
+
+    name: str = ""
+    zone: str = ""
+    coordinators: tuple[str, ...] = ()
+    ads: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+    ad_channel: str | None = None
+    lead: str = "48h"
+    nudge: str = "24h"
+    escalation: str = "12h"
+    default_call: str = "07:00"
+    intimacy_category: str = ""
+
+
+@dataclass(frozen=True)
+class ProductionSetup:
+    """A checked setup, ready to store."""
+
+    name: str
+    zone: str
+    coordinators: tuple[str, ...]
+    ads: tuple[str, ...]
+    admins: tuple[str, ...]
+    ad_channel: str | None
+    lead: timedelta
+    nudge: timedelta
+    escalation: timedelta
+    default_call: time
+    intimacy_category: str | None
+
+
+def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]]:
+    """Validate the form. Returns the setup, or None and an error per block id."""
+    errors: dict[str, str] = {}
+    name = " ".join(form.name.split())
+    if not name:
+        errors[SetupView.NAME] = "Give the production a name."
+    elif len(name) > MAX_NAME:
+        errors[SetupView.NAME] = f"Keep the name under {MAX_NAME} characters."
+    if zone_or_none(form.zone) is None:
+        errors[SetupView.ZONE] = (
+            f"'{form.zone.strip()}' is not a time zone. Use an IANA name such as "
+            "Europe/London or America/Los_Angeles."
+        )
+    if not form.coordinators:
+        errors[SetupView.COORDINATORS] = "A production needs at least one coordinator."
+    durations: dict[str, timedelta] = {}
+    for block, text in (
+        (SetupView.LEAD, form.lead),
+        (SetupView.NUDGE, form.nudge),
+        (SetupView.ESCALATION, form.escalation),
+    ):
+        try:
+            durations[block] = parse_duration(text)
+        except ValueError as error:
+            errors[block] = str(error)
+    lead = durations.get(SetupView.LEAD)
+    if lead is not None:
+        for block, label in ((SetupView.NUDGE, "nudge"), (SetupView.ESCALATION, "escalation")):
+            value = durations.get(block)
+            if value is not None and value >= lead:
+                errors[block] = (
+                    f"The {label} must come after the first message, so it must be shorter "
+                    f"than the lead time ({format_duration(lead)})."
+                )
+    try:
+        call = time.fromisoformat(form.default_call)
+    except ValueError:
+        errors[SetupView.CALL] = "Pick a call time such as 07:00."
+        call = time(7, 0)
+    if errors:
+        return None, errors
+    return (
+        ProductionSetup(
+            name=name,
+            zone=form.zone.strip(),
+            coordinators=form.coordinators,
+            ads=form.ads,
+            admins=form.admins,
+            ad_channel=form.ad_channel,
+            lead=durations[SetupView.LEAD],
+            nudge=durations[SetupView.NUDGE],
+            escalation=durations[SetupView.ESCALATION],
+            default_call=call,
+            intimacy_category=form.intimacy_category.strip() or None,
+        ),
+        {},
+    )

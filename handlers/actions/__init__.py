@@ -1,0 +1,16 @@
+"""Button clicks."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import App
+
+from bot.ids import ImportAction, ScheduleAction
+from handlers.actions import import_decision, schedule_page
+
+
+def register(app: App) -> None:
+    app.action(ImportAction.APPLY)(import_decision.apply)
+    app.action(ImportAction.CANCEL)(import_decision.cancel)
+    app.action(re.compile(f"^{ScheduleAction.PAGE}_"))(schedule_page.handle)

@@ -1,0 +1,125 @@
+"""Apply or Cancel on an import preview."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.access import Refusal, require
+from bot.deps import Deps
+from bot.imports import (
+    FileKind,
+    StalePreview,
+    apply_cast_plan,
+    apply_schedule_plan,
+    cast_from_payload,
+    schedule_from_payload,
+)
+from bot.meta import unpack_int
+from bot.problems import InputRejected
+from bot.schedule.diff import headline, summary_lines
+from handlers.blocks.import_preview import outcome_blocks
+from storage.db import session_scope
+from storage.imports import claim_pending, payload_of
+from storage.models import ImportStatus, PendingImport, Role
+
+
+def _pending(session: Session, action: dict[str, Any], user_id: str) -> PendingImport:
+    pending = claim_pending(session, pending_id=unpack_int(action.get("value", ""), "import", "id"))
+    if pending is None:
+        raise Refusal("This preview has expired. Upload the file again.")
+    production = pending.production
+    require(
+        session,
+        production=production,
+        user_id=user_id,
+        roles=(Role.COORDINATOR,),
+        doing="import into it",
+    )
+    if pending.status is not ImportStatus.PENDING:
+        raise Refusal(f"This import was already {pending.status.value}.")
+    return pending
+
+
+def _apply(session: Session, pending: PendingImport, *, user_id: str, deps: Deps) -> str:
+    production = pending.production
+    now = deps.clock.now()
+    payload = payload_of(session, pending)
+    if pending.kind == FileKind.CAST:
+        change = apply_cast_plan(
+            session,
+            production=production,
+            entries=cast_from_payload(payload),
+            base_digest=pending.base_digest,
+            now=now,
+            actor=user_id,
+        )
+        return f"*Cast list applied* · {production.name}\n{change.headline()}"
+    plan = apply_schedule_plan(
+        session,
+        production=production,
+        schedule=schedule_from_payload(payload),
+        base_digest=pending.base_digest,
+        now=now,
+        actor=user_id,
+    )
+    lines = summary_lines(plan.diff, ZoneInfo(production.time_zone))
+    body = "\n".join(lines)
+    return f"*Schedule applied* · {production.name}\n{headline(plan.diff)}\n```{body}```"
+
+
+def _finish(client: WebClient, body: dict[str, Any], text: str) -> None:
+    container = body.get("container", {})
+    client.chat_update(
+        channel=container.get("channel_id") or body["channel"]["id"],
+        ts=container.get("message_ts") or body["message"]["ts"],
+        text=text.split("\n", 1)[0],
+        blocks=outcome_blocks(text=text),
+    )
+
+
+def _decide(session: Session, action: dict[str, Any], user_id: str, deps: Deps) -> str:
+    try:
+        pending = _pending(session, action, user_id)
+    except Refusal as refusal:
+        return str(refusal)
+    try:
+        with session.begin_nested():
+            text = _apply(session, pending, user_id=user_id, deps=deps)
+        pending.status = ImportStatus.APPLIED
+    except (StalePreview, InputRejected) as refused:
+        detail = refused.summary() if isinstance(refused, InputRejected) else str(refused)
+        text = f"*Not applied; nothing was changed.*\n{detail}"
+        pending.status = ImportStatus.CANCELLED
+    return text
+
+
+def _cancel(session: Session, action: dict[str, Any], user_id: str) -> str:
+    try:
+        pending = _pending(session, action, user_id)
+    except Refusal as refusal:
+        return str(refusal)
+    pending.status = ImportStatus.CANCELLED
+    return "Import cancelled; nothing was changed."
+
+
+def apply(
+    ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, deps: Deps
+) -> None:
+    ack()
+    with session_scope(deps.session_factory) as session:
+        text = _decide(session, action, body["user"]["id"], deps)
+    _finish(client, body, text)  # after the commit: the message never claims what did not land
+
+
+def cancel(
+    ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, deps: Deps
+) -> None:
+    ack()
+    with session_scope(deps.session_factory) as session:
+        text = _cancel(session, action, body["user"]["id"])
+    _finish(client, body, text)

@@ -1,0 +1,150 @@
+"""The production setup modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+    TimePickerElement,
+    UserMultiSelectElement,
+)
+from slack_sdk.models.blocks.block_elements import ConversationFilter, ConversationSelectElement
+from slack_sdk.models.views import View
+
+from bot.ids import VALUE, SetupView
+from bot.setup import MAX_NAME, SetupForm
+
+
+def _text(
+    block: str,
+    label: str,
+    value: str,
+    *,
+    hint: str | None = None,
+    optional: bool = False,
+    max_length: int = 120,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block,
+        label=label,
+        element=PlainTextInputElement(
+            action_id=VALUE, initial_value=value or None, max_length=max_length
+        ),
+        hint=hint,
+        optional=optional,
+    )
+
+
+def _users(block: str, label: str, users: tuple[str, ...], *, optional: bool) -> InputBlock:
+    return InputBlock(
+        block_id=block,
+        label=label,
+        element=UserMultiSelectElement(action_id=VALUE, initial_users=list(users) or None),
+        optional=optional,
+    )
+
+
+def setup_modal(form: SetupForm, *, metadata: str, creating: bool) -> dict[str, Any]:
+    title = "New production" if creating else "Production setup"
+    blocks = [
+        _text(SetupView.NAME, "Production name", form.name, max_length=MAX_NAME),
+        _text(
+            SetupView.ZONE,
+            "Time zone",
+            form.zone,
+            hint="Where you shoot, as an IANA name: Europe/London, America/Los_Angeles…",
+            max_length=64,
+        ),
+        _users(SetupView.COORDINATORS, "Intimacy coordinators", form.coordinators, optional=False),
+        _users(SetupView.ADS, "Assistant directors", form.ads, optional=True),
+        InputBlock(
+            block_id=SetupView.AD_CHANNEL,
+            label="AD channel",
+            element=ConversationSelectElement(
+                action_id=VALUE,
+                initial_conversation=form.ad_channel,
+                filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+            ),
+            hint="Where AD reminders go. Invite the bot to it.",
+            optional=True,
+        ),
+        _users(
+            SetupView.ADMINS,
+            "Admins (settings and audit log, not answers)",
+            form.admins,
+            optional=True,
+        ),
+        _text(
+            SetupView.LEAD,
+            "Boundary check: how long before the scene",
+            form.lead,
+            hint="Like 48h, 2d, 90m or 1d 6h. Union practice is at least 48h.",
+            max_length=20,
+        ),
+        _text(
+            SetupView.NUDGE,
+            "Nudge non-responders this long before",
+            form.nudge,
+            hint="Shorter than the lead time.",
+            max_length=20,
+        ),
+        _text(
+            SetupView.ESCALATION,
+            "Tell the coordinator if still missing this long before",
+            form.escalation,
+            hint="Shorter than the lead time.",
+            max_length=20,
+        ),
+        InputBlock(
+            block_id=SetupView.CALL,
+            label="Default call time",
+            element=TimePickerElement(action_id=VALUE, initial_time=form.default_call),
+            hint="Used to estimate start times when a schedule gives none.",
+        ),
+        _text(
+            SetupView.CATEGORY,
+            "USS category that marks intimacy (optional)",
+            form.intimacy_category,
+            optional=True,
+            max_length=120,
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text="Only coordinators and admins can change these settings.")
+            ]
+        ),
+    ]
+    view = View(
+        type="modal",
+        callback_id=SetupView.CALLBACK,
+        title=title,
+        submit="Save",
+        close="Cancel",
+        private_metadata=metadata,
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def setup_done_modal(name: str, *, created: bool) -> dict[str, Any]:
+    verb = "is set up" if created else "was updated"
+    next_steps = (
+        f"*{name}* {verb}.\n\nNext steps:\n"
+        "1. Upload the cast list (CSV) to me in a direct message.\n"
+        "2. Upload the shooting schedule (CSV or .uss) the same way; you will see a preview "
+        "before anything changes.\n"
+        "3. Use `/closedset scene 42A` to set what is planned for an intimate scene.\n"
+        "Type `/closedset help` any time."
+    )
+    view = View(
+        type="modal",
+        title="Closed Set",
+        close="Done",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=next_steps))],
+    )
+    return view.to_dict()

@@ -1,0 +1,89 @@
+"""`/closedset setup [new | NAME]`: open the production setup modal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.access import MANAGERS, Refusal, pick_production
+from bot.durations import format_duration
+from bot.meta import pack
+from bot.setup import SetupForm
+from handlers.blocks.setup_modal import setup_modal
+from storage.models import Production, Role
+from storage.productions import members_with, productions_of
+
+
+def _form(session: Session, production: Production) -> SetupForm:
+    def who(role: Role) -> tuple[str, ...]:
+        return tuple(members_with(session, production_id=production.id, role=role))
+
+    return SetupForm(
+        name=production.name,
+        zone=production.time_zone,
+        coordinators=who(Role.COORDINATOR),
+        ads=who(Role.AD),
+        admins=who(Role.ADMIN),
+        ad_channel=production.ad_channel_id,
+        lead=format_duration_minutes(production.lead_minutes),
+        nudge=format_duration_minutes(production.nudge_minutes),
+        escalation=format_duration_minutes(production.escalation_minutes),
+        default_call=production.default_call.strftime("%H:%M"),
+        intimacy_category=production.intimacy_category or "",
+    )
+
+
+def format_duration_minutes(minutes: int) -> str:
+    return format_duration(timedelta(minutes=minutes))
+
+
+def _caller_zone(client: WebClient, user_id: str) -> str:
+    try:
+        return str(client.users_info(user=user_id)["user"].get("tz") or "")
+    except Exception:
+        return ""
+
+
+def run(
+    *,
+    ack: Ack,
+    command: dict[str, Any],
+    args: str,
+    client: WebClient,
+    db_session: Session,
+    **_: Any,
+) -> None:
+    team_id, user_id = command["team_id"], command["user_id"]
+    managed = productions_of(db_session, team_id=team_id, user_id=user_id, roles=MANAGERS)
+    explicit_new = args.lower() == "new"
+    creating = explicit_new or (not managed and not args)
+    if creating:
+        member = productions_of(db_session, team_id=team_id, user_id=user_id)
+        if not managed and member and not explicit_new:
+            # A performer or AD typing `setup` most likely meant their production: say why not.
+            raise Refusal(
+                "Only a coordinator or admin can change a production's setup. To start a "
+                "separate production of your own, use `/closedset setup new`."
+            )
+        form = SetupForm(zone=_caller_zone(client, user_id), coordinators=(user_id,))
+        metadata = pack("setup", p=0)
+    else:
+        production = pick_production(
+            db_session,
+            team_id=team_id,
+            user_id=user_id,
+            roles=MANAGERS,
+            name=args or None,
+            doing="change a production's setup",
+        )
+        form = _form(db_session, production)
+        metadata = pack("setup", p=production.id)
+    ack()
+    client.views_open(
+        trigger_id=command["trigger_id"],
+        view=setup_modal(form, metadata=metadata, creating=creating),
+    )

@@ -1,0 +1,11 @@
+"""Events API listeners."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers.events import message
+
+
+def register(app: App) -> None:
+    app.event("message")(message.handle)

@@ -1,0 +1,13 @@
+"""Modal submissions."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.ids import SceneView, SetupView
+from handlers.views import scene_submit, setup_submit
+
+
+def register(app: App) -> None:
+    app.view(SetupView.CALLBACK)(setup_submit.handle)
+    app.view(SceneView.CALLBACK)(scene_submit.handle)

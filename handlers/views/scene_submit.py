@@ -1,0 +1,83 @@
+"""Saving the scene intake modal. What the coordinator sets here outranks later imports."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack
+from sqlalchemy.orm import Session
+
+from bot.access import Refusal, require
+from bot.deps import Deps
+from bot.ids import SceneView
+from bot.meta import unpack_int
+from bot.timeutil import localize
+from handlers.views import state
+from storage import audit
+from storage.db import session_scope
+from storage.models import Role, Scene
+from storage.secrets import seal, unseal
+
+
+def _save(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], db_session: Session, deps: Deps
+) -> None:
+    user_id = body["user"]["id"]
+    scene = db_session.get(Scene, unpack_int(view.get("private_metadata", ""), "scene", "s"))
+    if scene is None or scene.removed:
+        ack(
+            response_action="errors",
+            errors={SceneView.CONTENT: "This scene is no longer on the schedule."},
+        )
+        return
+    try:
+        require(
+            db_session,
+            production=scene.production,
+            user_id=user_id,
+            roles=(Role.COORDINATOR,),
+            doing="edit a scene",
+        )
+    except Refusal as refusal:
+        ack(response_action="errors", errors={SceneView.CONTENT: str(refusal)})
+        return
+    zone = ZoneInfo(scene.production.time_zone)
+    try:
+        chosen = time.fromisoformat(state.time_of_day(view, SceneView.START))
+        current = scene.start_at.astimezone(zone)
+        new_start = localize(current.date(), chosen, zone)
+    except ValueError as error:
+        ack(response_action="errors", errors={SceneView.START: str(error) or "Pick a time."})
+        return
+    content = state.text(view, SceneView.CONTENT).strip() or None
+    now = deps.clock.now()
+    if content != unseal(db_session, scene.planned_content_ct):
+        scene.planned_content_ct = seal(db_session, content)
+        scene.revision += 1
+    scene.planned_content_by_coordinator = True
+    scene.intimacy = state.checked(view, SceneView.INTIMACY)
+    scene.intimacy_by_coordinator = True
+    scene.closed_set = state.checked(view, SceneView.CLOSED_SET)
+    if scene.start_estimated or new_start != scene.start_at:
+        scene.start_at = new_start
+        scene.start_time_override = chosen
+        scene.start_estimated = False
+    scene.updated_at = now
+    audit.record(
+        db_session,
+        at=now,
+        team_id=body["user"]["team_id"],
+        actor=user_id,
+        action="scene.update",
+        production_id=scene.production_id,
+        subject=f"scene:{scene.number}",
+        detail={"revision": scene.revision},
+    )
+    ack()
+
+
+def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    with session_scope(deps.session_factory) as db_session:
+        _save(ack, body, view, db_session, deps)

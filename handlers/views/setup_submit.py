@@ -1,0 +1,89 @@
+"""Saving the production setup modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack
+from sqlalchemy.orm import Session
+
+from bot.access import MANAGERS, Refusal, require
+from bot.deps import Deps
+from bot.ids import SetupView
+from bot.meta import unpack_int
+from bot.setup import SetupForm, check_setup
+from handlers.blocks.setup_modal import setup_done_modal
+from handlers.views import state
+from storage import audit
+from storage.db import session_scope
+from storage.productions import get_production, name_taken, save_setup
+
+
+def _form(view: dict[str, Any]) -> SetupForm:
+    return SetupForm(
+        name=state.text(view, SetupView.NAME),
+        zone=state.text(view, SetupView.ZONE),
+        coordinators=state.users(view, SetupView.COORDINATORS),
+        ads=state.users(view, SetupView.ADS),
+        admins=state.users(view, SetupView.ADMINS),
+        ad_channel=state.conversation(view, SetupView.AD_CHANNEL),
+        lead=state.text(view, SetupView.LEAD),
+        nudge=state.text(view, SetupView.NUDGE),
+        escalation=state.text(view, SetupView.ESCALATION),
+        default_call=state.time_of_day(view, SetupView.CALL),
+        intimacy_category=state.text(view, SetupView.CATEGORY),
+    )
+
+
+def _save(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], db_session: Session, deps: Deps
+) -> None:
+    user_id, team_id = body["user"]["id"], body["user"]["team_id"]
+    production_id = unpack_int(view.get("private_metadata", ""), "setup", "p")
+    production = get_production(db_session, production_id=production_id) if production_id else None
+    if production_id and production is None:
+        ack(response_action="errors", errors={SetupView.NAME: "This production no longer exists."})
+        return
+    if production is not None:
+        try:
+            require(
+                db_session,
+                production=production,
+                user_id=user_id,
+                roles=MANAGERS,
+                doing="change its setup",
+            )
+        except Refusal as refusal:
+            ack(response_action="errors", errors={SetupView.NAME: str(refusal)})
+            return
+    form = _form(view)
+    if production is None and user_id not in form.coordinators:
+        # Whoever sets a production up is its first coordinator.
+        form = SetupForm(**{**form.__dict__, "coordinators": (user_id, *form.coordinators)})
+    setup, errors = check_setup(form)
+    if setup is not None and name_taken(
+        db_session,
+        team_id=team_id,
+        name=setup.name,
+        except_id=production.id if production else None,
+    ):
+        errors = {SetupView.NAME: f"There is already a production called '{setup.name}'."}
+    if setup is None or errors:
+        ack(response_action="errors", errors=errors)
+        return
+    now = deps.clock.now()
+    saved = save_setup(db_session, team_id=team_id, production=production, setup=setup, now=now)
+    audit.record(
+        db_session,
+        at=now,
+        team_id=team_id,
+        actor=user_id,
+        action="production.create" if production is None else "production.update",
+        production_id=saved.id,
+    )
+    ack(response_action="update", view=setup_done_modal(saved.name, created=production is None))
+
+
+def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    with session_scope(deps.session_factory) as db_session:
+        _save(ack, body, view, db_session, deps)

@@ -1,0 +1,47 @@
+"""Parsed files waiting for Apply (their content encrypted: schedules carry planned content)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from storage.models import ImportStatus, PendingImport
+from storage.secrets import seal, unseal
+
+
+def save_pending(
+    session: Session,
+    *,
+    production_id: int,
+    kind: str,
+    payload: str,
+    base_digest: str,
+    requested_by: str,
+    now: datetime,
+) -> PendingImport:
+    sealed = seal(session, payload)
+    assert sealed is not None
+    pending = PendingImport(
+        production_id=production_id,
+        kind=kind,
+        requested_by=requested_by,
+        payload_ct=sealed,
+        base_digest=base_digest,
+        status=ImportStatus.PENDING,
+        created_at=now,
+    )
+    session.add(pending)
+    session.flush()
+    return pending
+
+
+def claim_pending(session: Session, *, pending_id: int) -> PendingImport | None:
+    """The pending import, locked against a concurrent Apply/Cancel where the engine can."""
+    return session.get(PendingImport, pending_id, with_for_update=True)
+
+
+def payload_of(session: Session, pending: PendingImport) -> str:
+    text = unseal(session, pending.payload_ct)
+    assert text is not None
+    return text

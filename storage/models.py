@@ -1,0 +1,239 @@
+"""The schema. Migrations under `storage/migrations` are its source of truth in databases;
+`alembic check` in the tests keeps the two from drifting.
+
+Anything a performer answers or writes, and a scene's planned content and synopsis, is held
+only as ciphertext (`*_ct` columns, see `storage.secrets`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Role(enum.StrEnum):
+    COORDINATOR = "coordinator"
+    AD = "ad"
+    PERFORMER = "performer"
+    ADMIN = "admin"
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(
+        cls,
+        values_callable=lambda members: [m.value for m in members],
+        native_enum=False,
+        length=32,
+        validate_strings=True,
+    )
+
+
+class Workspace(Base):
+    __tablename__ = "workspace"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    productions: Mapped[list[Production]] = relationship(
+        back_populates="workspace", cascade="all, delete-orphan"
+    )
+
+
+class Production(Base):
+    __tablename__ = "production"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_production_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    ad_channel_id: Mapped[str | None] = mapped_column(String(32))
+    lead_minutes: Mapped[int] = mapped_column(Integer, default=48 * 60)
+    nudge_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60)
+    escalation_minutes: Mapped[int] = mapped_column(Integer, default=12 * 60)
+    default_call: Mapped[time] = mapped_column(Time, default=time(7, 0))
+    intimacy_category: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    workspace: Mapped[Workspace] = relationship(back_populates="productions")
+    members: Mapped[list[Member]] = relationship(
+        back_populates="production", cascade="all, delete-orphan"
+    )
+    cast_entries: Mapped[list[CastEntry]] = relationship(
+        back_populates="production", cascade="all, delete-orphan", order_by="CastEntry.id"
+    )
+    scenes: Mapped[list[Scene]] = relationship(
+        back_populates="production", cascade="all, delete-orphan"
+    )
+
+
+class Member(Base):
+    """One role of one Slack user in one production (a person may hold several)."""
+
+    __tablename__ = "member"
+    __table_args__ = (
+        UniqueConstraint("production_id", "slack_user_id", "role", name="uq_member_role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    production_id: Mapped[int] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    slack_user_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+
+    production: Mapped[Production] = relationship(back_populates="members")
+
+
+class CastEntry(Base):
+    __tablename__ = "cast_entry"
+    __table_args__ = (
+        UniqueConstraint("production_id", "cast_number", name="uq_cast_entry_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    production_id: Mapped[int] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    cast_number: Mapped[str] = mapped_column(String(16))
+    character: Mapped[str] = mapped_column(String(200), default="")
+    performer_name: Mapped[str] = mapped_column(String(200))
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+    slack_handle: Mapped[str | None] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+
+    production: Mapped[Production] = relationship(back_populates="cast_entries")
+
+
+class SceneCast(Base):
+    __tablename__ = "scene_cast"
+
+    scene_id: Mapped[int] = mapped_column(
+        ForeignKey("scene.id", ondelete="CASCADE"), primary_key=True
+    )
+    cast_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("cast_entry.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Scene(Base):
+    """A scene on the shooting schedule. `revision` grows whenever its planned content changes:
+    confirmations and prompts hang on (scene, revision)."""
+
+    __tablename__ = "scene"
+    __table_args__ = (UniqueConstraint("production_id", "number", name="uq_scene_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    production_id: Mapped[int] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(32))
+    shoot_date: Mapped[date] = mapped_column(Date)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    start_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    start_time_override: Mapped[time | None] = mapped_column(Time)
+    set_name: Mapped[str] = mapped_column(String(200), default="")
+    synopsis_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    intimacy: Mapped[bool] = mapped_column(Boolean, default=False)
+    intimacy_by_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
+    planned_content_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    planned_content_by_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_set: Mapped[bool | None] = mapped_column(Boolean)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    production: Mapped[Production] = relationship(back_populates="scenes")
+    cast: Mapped[list[CastEntry]] = relationship(
+        secondary="scene_cast", order_by="CastEntry.id", viewonly=False
+    )
+
+    @property
+    def is_closed_set(self) -> bool:
+        """Closed set unless the coordinator said otherwise: intimate scenes are closed."""
+        return self.intimacy if self.closed_set is None else self.closed_set
+
+
+class ImportStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPLIED = "applied"
+    CANCELLED = "cancelled"
+
+
+class PendingImport(Base):
+    """A parsed file waiting for the coordinator's Apply. The parsed content is encrypted (it
+    holds planned content); `base_digest` is the schedule/roster state it was previewed on."""
+
+    __tablename__ = "pending_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    production_id: Mapped[int] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(32))
+    payload_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    base_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    production: Mapped[Production] = relationship()
+
+
+class AuditEvent(Base):
+    """Who did or read what, when. `detail` holds ids and counts only, never content."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    production_id: Mapped[int | None] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ProcessedEvent(Base):
+    """Events API deliveries already handled, by `event_id`, so Slack's retries do nothing."""
+
+    __tablename__ = "processed_event"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

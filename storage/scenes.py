@@ -1,0 +1,179 @@
+"""Scenes of the shooting schedule: reading their effective state and applying imports."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.problems import InputRejected, Problem
+from bot.schedule.diff import Kind, SceneState, ScheduleDiff, plan_schedule_change
+from bot.schedule.model import ImportedSchedule
+from bot.timeutil import localize
+from storage.models import CastEntry, Production, Scene
+from storage.secrets import seal, unseal
+
+
+def get_scene(session: Session, *, production_id: int, number: str) -> Scene | None:
+    return session.scalar(
+        select(Scene).where(Scene.production_id == production_id, Scene.number == number)
+    )
+
+
+def _scenes(session: Session, production_id: int) -> list[Scene]:
+    return list(
+        session.scalars(
+            select(Scene)
+            .where(Scene.production_id == production_id)
+            .options(selectinload(Scene.cast))
+            .order_by(Scene.start_at, Scene.number)
+        )
+    )
+
+
+def state_of(session: Session, scene: Scene) -> SceneState:
+    return SceneState(
+        number=scene.number,
+        start_at=scene.start_at,
+        set_name=scene.set_name,
+        cast=tuple(c.cast_number for c in scene.cast),
+        intimacy=scene.intimacy,
+        planned_content=unseal(session, scene.planned_content_ct),
+        synopsis=unseal(session, scene.synopsis_ct),
+        start_estimated=scene.start_estimated,
+    )
+
+
+def current_states(session: Session, *, production_id: int) -> list[SceneState]:
+    return [state_of(session, s) for s in _scenes(session, production_id) if not s.removed]
+
+
+def digest(states: Sequence[SceneState]) -> str:
+    """A fingerprint of a schedule, to tell whether it changed between preview and apply."""
+    hasher = hashlib.sha256()
+    for state in sorted(states, key=lambda s: s.number):
+        hasher.update(repr(state).encode())
+    return hasher.hexdigest()
+
+
+def incoming_states(
+    session: Session,
+    *,
+    production: Production,
+    schedule: ImportedSchedule,
+    cast: Mapping[str, tuple[str, ...]],
+) -> list[SceneState]:
+    """What each imported scene will look like once stored: the file's values, except where
+    the coordinator set intimacy, planned content or an exact start time in the scene modal."""
+    zone = ZoneInfo(production.time_zone)
+    existing = {s.number: s for s in _scenes(session, production.id)}
+    states: list[SceneState] = []
+    problems: list[Problem] = []
+    for imported in schedule.scenes:
+        old = existing.get(imported.number)
+        start_at, estimated = imported.start_at, imported.start_estimated
+        intimacy, content = bool(imported.intimacy), imported.planned_content
+        if old is not None:
+            if old.start_time_override is not None:
+                try:
+                    start_at = localize(imported.shoot_date, old.start_time_override, zone)
+                    estimated = False
+                except ValueError as error:
+                    problems.append(Problem(f"scene {imported.number}: {error}", imported.row))
+            if old.intimacy_by_coordinator or imported.intimacy is None:
+                # The coordinator's word stands; a file that says nothing (USS) changes nothing.
+                intimacy = old.intimacy
+            if old.planned_content_by_coordinator or imported.intimacy is None:
+                content = unseal(session, old.planned_content_ct)
+        states.append(
+            SceneState(
+                number=imported.number,
+                start_at=start_at,
+                set_name=imported.set_name,
+                cast=cast.get(imported.number, ()),
+                intimacy=intimacy,
+                planned_content=content,
+                synopsis=imported.synopsis,
+                start_estimated=estimated,
+            )
+        )
+    if problems:
+        raise InputRejected(problems)
+    return states
+
+
+def plan_import(
+    session: Session,
+    *,
+    production: Production,
+    schedule: ImportedSchedule,
+    cast: Mapping[str, tuple[str, ...]],
+) -> ScheduleDiff:
+    incoming = incoming_states(session, production=production, schedule=schedule, cast=cast)
+    return plan_schedule_change(current_states(session, production_id=production.id), incoming)
+
+
+def apply_diff(
+    session: Session, *, production: Production, diff: ScheduleDiff, now: datetime
+) -> None:
+    """Write `diff` (planned against the current state in this same transaction).
+
+    Removed scenes are kept, marked removed, so what hangs off them can be cancelled; a
+    scene's revision grows when its planned content changes or it comes back.
+    """
+    by_number = {s.number: s for s in _scenes(session, production.id)}
+    entries = {
+        e.cast_number: e
+        for e in session.scalars(select(CastEntry).where(CastEntry.production_id == production.id))
+    }
+    for change in diff.changes:
+        scene = by_number.get(change.number)
+        if change.kind is Kind.REMOVED:
+            if scene is not None:
+                scene.removed = True
+                scene.updated_at = now
+            continue
+        if change.kind is Kind.UNCHANGED or change.after is None:
+            continue
+        after = change.after
+        if scene is None:
+            scene = Scene(production_id=production.id, number=after.number, created_at=now)
+            scene.revision = 1
+            session.add(scene)
+        elif scene.removed:
+            scene.removed = False
+            scene.revision += 1
+        elif change.content_changed:
+            scene.revision += 1
+        scene.shoot_date = after.start_at.astimezone(ZoneInfo(production.time_zone)).date()
+        scene.start_at = after.start_at
+        scene.start_estimated = after.start_estimated
+        scene.set_name = after.set_name
+        scene.intimacy = after.intimacy
+        scene.planned_content_ct = seal(session, after.planned_content)
+        scene.synopsis_ct = seal(session, after.synopsis)
+        scene.cast = [entries[n] for n in after.cast if n in entries]
+        scene.updated_at = now
+    session.flush()
+
+
+def upcoming(
+    session: Session, *, production_id: int, since: datetime, offset: int = 0, limit: int = 10
+) -> tuple[list[Scene], int]:
+    """Scenes starting at or after `since`, in time order, one page, and how many there are."""
+    query = (
+        select(Scene)
+        .where(
+            Scene.production_id == production_id,
+            Scene.removed.is_(False),
+            Scene.start_at >= since,
+        )
+        .options(selectinload(Scene.cast))
+        .order_by(Scene.start_at, Scene.number)
+    )
+    scenes = list(session.scalars(query))
+    return scenes[offset : offset + limit], len(scenes)

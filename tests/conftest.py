@@ -1,0 +1,135 @@
+"""Shared fixtures: databases built by the real migrations (SQLite and, when
+CLOSEDSET_TEST_DATABASE_URL is set, PostgreSQL), the Slack stand-in, and the real app served
+over HTTP by the same server `closedset serve` uses."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import create_app, make_client
+from bot.clock import FixedClock
+from bot.config import normalize_database_url
+from bot.crypto import Cipher, generate_key
+from bot.deps import Deps
+from bot.server import HttpServer, wsgi_app
+from storage.db import make_engine, make_session_factory, upgrade
+from tests.signing import SlackSender
+from tests.slack_standin import BOT_TOKEN, SlackStandIn
+
+SIGNING_SECRET = "test-signing-secret"
+PG_ENV = "CLOSEDSET_TEST_DATABASE_URL"
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests talk to loopback only: any other address fails loudly."""
+    real = socket.create_connection
+
+    def guarded(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        host = address[0]
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise RuntimeError(f"test tried to reach {host}")
+        return real(address, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "create_connection", guarded)
+
+
+def _postgres_url() -> str | None:
+    value = os.environ.get(PG_ENV, "").strip()
+    return normalize_database_url(value) if value else None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database migrated to head: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'closedset.db'}")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    base = _postgres_url()
+    if base is None:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (set by .ci/run)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    eng = make_engine(f"{base}{sep}options=-csearch_path%3D{schema}")
+    try:
+        upgrade(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def cipher() -> Cipher:
+    return Cipher([generate_key()])
+
+
+@pytest.fixture
+def session_factory(engine: Engine, cipher: Cipher) -> sessionmaker[Session]:
+    return make_session_factory(engine, cipher)
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as server:
+        yield server
+
+
+@dataclass
+class RunningApp:
+    url: str
+    slack: SlackSender
+    standin: SlackStandIn
+    session_factory: sessionmaker[Session]
+    engine: Engine
+    clock: FixedClock
+
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def app(
+    engine: Engine, session_factory: sessionmaker[Session], standin: SlackStandIn
+) -> Iterator[RunningApp]:
+    """The real Bolt app behind waitress on a free port, talking to the stand-in."""
+    clock = FixedClock(NOW)
+    background = ThreadPoolExecutor(max_workers=2)
+    deps = Deps(session_factory, clock, background)
+    client = make_client(token=BOT_TOKEN, base_url=standin.api_url)
+    bolt = create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps)
+    server = HttpServer(wsgi_app(bolt, engine), host="127.0.0.1", port=0, threads=4)
+    thread = server.start_in_thread()
+    url = f"http://127.0.0.1:{server.port}"
+    try:
+        yield RunningApp(
+            url=url,
+            slack=SlackSender(url, SIGNING_SECRET, response_base=standin.base_url),
+            standin=standin,
+            session_factory=session_factory,
+            engine=engine,
+            clock=clock,
+        )
+    finally:
+        server.stop()
+        thread.join(timeout=10)
+        background.shutdown(wait=True)

@@ -1,0 +1,138 @@
+"""Steps shared by the end-to-end tests: what a person does in Slack, as signed requests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.ids import ImportAction, SetupView
+from storage.models import Production
+from tests.conftest import RunningApp
+from tests.signing import Response, conversation, plain, timepicker, users
+
+COORDINATOR = "U0COORD001"
+AD = "U0ADAD0001"
+PERFORMERS = {
+    "U0PERF0001": ("Jane Doe", "jane", "jane@example.com"),
+    "U0PERF0002": ("Bob Smith", "bob", "bob@example.com"),
+    "U0PERF0003": ("Ana Núñez", "ana", "ana@example.com"),
+}
+
+CAST_CSV = (
+    "Cast #,Character,Performer,Slack\n"
+    "1,Lena,Jane Doe,U0PERF0001\n"
+    "2,Max,Bob Smith,bob@example.com\n"
+    "3,Ines,Ana Núñez,@ana\n"
+)
+
+SCHEDULE_CSV = (
+    "Scene,Shoot Date,Time,Set,Cast,Intimacy,Intimacy Notes,Description\n"
+    '42A,2026-03-10,14:30,INT. BEDROOM,"1, 2",yes,Kiss and embrace,Lena and Max reconcile\n'
+    "43,2026-03-10,16:00,INT. KITCHEN,3,no,,Ines cooks\n"
+    '44,2026-03-11,09:00,EXT. BEACH,"1,3",yes,Swimwear scene,Morning swim\n'
+)
+
+
+def add_people(app: RunningApp) -> None:
+    app.standin.add_user(COORDINATOR, "coord", real_name="Cora Ordinator", tz="Europe/London")
+    app.standin.add_user(AD, "ad", real_name="Adam Dee")
+    for user_id, (name, handle, email) in PERFORMERS.items():
+        app.standin.add_user(user_id, handle, real_name=name, email=email)
+
+
+def setup_values(**overrides: Any) -> dict[str, Any]:
+    values = {
+        SetupView.NAME: plain("Night Shift"),
+        SetupView.ZONE: plain("Europe/London"),
+        SetupView.COORDINATORS: users([COORDINATOR]),
+        SetupView.ADS: users([AD]),
+        SetupView.ADMINS: users([]),
+        SetupView.AD_CHANNEL: conversation("C0ADS00001"),
+        SetupView.LEAD: plain("48h"),
+        SetupView.NUDGE: plain("24h"),
+        SetupView.ESCALATION: plain("12h"),
+        SetupView.CALL: timepicker("07:00"),
+        SetupView.CATEGORY: plain(None),
+    }
+    values.update(overrides)
+    return {block: {"value": value} for block, value in values.items()}
+
+
+def open_and_submit_setup(
+    app: RunningApp, user_id: str = COORDINATOR, **overrides: Any
+) -> Response:
+    app.standin.clear()
+    assert app.slack.command("setup", user_id=user_id).status == 200
+    opened = app.standin.last("views.open").json("view")
+    return app.slack.view_submission(
+        user_id=user_id,
+        callback_id=opened["callback_id"],
+        private_metadata=opened["private_metadata"],
+        values=setup_values(**overrides),
+    )
+
+
+def production(app: RunningApp, name: str = "Night Shift") -> Production:
+    with app.session_factory() as session:
+        found = session.scalar(select(Production).where(Production.name == name))
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
+def upload(
+    app: RunningApp, content: str, name: str, *, user_id: str = COORDINATOR, text: str = ""
+) -> dict[str, Any]:
+    """Share a file in the bot's DM and wait for the bot's answer there."""
+    before = len(app.standin.calls("chat.postMessage"))
+    file = app.standin.add_file(content.encode(), name, user=user_id)
+    channel = app.standin.dm_channel_id(user_id)
+    response = app.slack.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel_type": "im",
+            "channel": channel,
+            "user": user_id,
+            "text": text,
+            "files": [file],
+        }
+    )
+    assert response.status == 200
+    posted = app.standin.wait_for("chat.postMessage", count=before + 1, timeout=10)
+    return posted[-1].params
+
+
+def blocks_text(params: dict[str, Any]) -> str:
+    blocks = params.get("blocks")
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    return json.dumps(blocks or [], ensure_ascii=False) + str(params.get("text", ""))
+
+
+def button_value(params: dict[str, Any], action_id: str) -> str:
+    blocks = params["blocks"]
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    for block in blocks:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return str(element["value"])
+    raise AssertionError(f"no {action_id} button in {blocks}")
+
+
+def click_import(
+    app: RunningApp, preview: dict[str, Any], action: ImportAction, user_id: str = COORDINATOR
+) -> dict[str, Any]:
+    before = len(app.standin.calls("chat.update"))
+    response = app.slack.block_action(
+        user_id=user_id,
+        action_id=action,
+        value=button_value(preview, action),
+        channel_id=app.standin.dm_channel_id(user_id),
+        message={"ts": "1700000000.000100", "type": "message", "text": ""},
+    )
+    assert response.status == 200
+    return app.standin.wait_for("chat.update", count=before + 1)[-1].params
