@@ -102,11 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(generate_key())
             return 0
         env = environment(args.env_file)
+        settings = load_settings(
+            env, need_slack=args.command in ("serve", "cast"), serving=args.command == "serve"
+        )
+        _logging(verbose=args.command == "serve")
         if args.command == "serve":
             from bot.serve import serve
 
-            return serve(load_settings(env, need_slack=True))
-        settings = load_settings(env, need_slack=args.command == "cast")
+            return serve(settings)
         return _run(args, settings)
     except ConfigError as error:
         print(f"closedset: {error}", file=sys.stderr)
@@ -116,22 +119,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
 
 
-def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
-    from storage.db import make_engine, make_session_factory, pending_migrations, upgrade
+def _logging(*, verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # slack_sdk logs request bodies at DEBUG: never below INFO. Alembic chatters at INFO.
+    for name in ("slack_sdk", "slack_bolt"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    engine = make_engine(settings.database_url)
-    if settings.is_sqlite:
-        upgrade(engine)
-    elif pending_migrations(engine):
-        raise CliError("the database schema is out of date: run `closedset db upgrade` first.")
-    return engine, make_session_factory(engine, load_cipher(settings))
+
+def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
+    from storage.db import make_session_factory, open_database
+
+    cipher = load_cipher(settings)
+    return (engine := open_database(settings)), make_session_factory(engine, cipher)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
+        from sqlalchemy.exc import OperationalError
+
         from storage.db import make_engine, upgrade
 
-        upgrade(make_engine(settings.database_url))
+        try:
+            upgrade(make_engine(settings.database_url))
+        except OperationalError as error:
+            raise CliError(
+                f"cannot open the database ({error.orig}); check DATABASE_URL."
+            ) from None
         print("closedset: database is up to date")
         return 0
     _, factory = _database(settings)

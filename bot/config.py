@@ -55,8 +55,11 @@ def environment(env_file: str | Path = ".env") -> dict[str, str]:
     return merged
 
 
-def load_settings(env: Mapping[str, str], *, need_slack: bool = True) -> Settings:
-    """Validate the environment. `need_slack=False` for commands that never talk to Slack."""
+def load_settings(
+    env: Mapping[str, str], *, need_slack: bool = True, serving: bool = False
+) -> Settings:
+    """Validate the environment: `need_slack` for commands that call the Web API, `serving`
+    for `serve` (which also needs a way to receive Slack's requests)."""
 
     def get(name: str) -> str | None:
         value = env.get(name, "").strip()
@@ -81,7 +84,7 @@ def load_settings(env: Mapping[str, str], *, need_slack: bool = True) -> Setting
                 "SLACK_APP_TOKEN must be an app-level token starting with 'xapp-' with the "
                 "connections:write scope; leave it unset to serve HTTP instead of Socket Mode."
             )
-        if app_token is None and secret is None:
+        if serving and app_token is None and secret is None:
             raise ConfigError(
                 "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
                 "'Basic Information' page into .env (needed to verify Slack's HTTP requests)."

@@ -19,18 +19,14 @@ from bot.config import ConfigError, Settings
 from bot.crypto import load_cipher
 from bot.deps import Deps
 from bot.server import HttpServer, stop_on_signals, wsgi_app
-from storage.db import make_engine, make_session_factory, pending_migrations, upgrade
+from storage.db import make_session_factory, open_database
 
 log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings) -> int:
-    engine = make_engine(settings.database_url)
-    if settings.is_sqlite:
-        upgrade(engine)  # the embedded default keeps itself current
-    elif pending_migrations(engine):
-        raise ConfigError("the database schema is out of date: run `closedset db upgrade` first.")
     cipher = load_cipher(settings)
+    engine = open_database(settings)
     background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="background")
     deps = Deps(make_session_factory(engine, cipher), SystemClock(), background)
     client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)

@@ -12,9 +12,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.config import Settings
 from bot.crypto import Cipher
+from bot.problems import CliError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -38,6 +41,22 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def open_database(settings: Settings) -> Engine:
+    """An engine on an up-to-date schema: the embedded SQLite default migrates itself;
+    PostgreSQL, shared by several instances, is migrated once by `closedset db upgrade`."""
+    engine = make_engine(settings.database_url)
+    try:
+        if settings.is_sqlite:
+            upgrade(engine)
+        elif pending_migrations(engine):
+            raise CliError("the database schema is out of date: run `closedset db upgrade` first.")
+    except OperationalError as error:
+        engine.dispose()
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise CliError(f"cannot open the database ({reason}); check DATABASE_URL.") from None
+    return engine
 
 
 def make_session_factory(engine: Engine, cipher: Cipher) -> sessionmaker[Session]:

@@ -11,6 +11,7 @@ from bot.ids import ImportAction, SetupView
 from storage.models import Production
 from tests.conftest import RunningApp
 from tests.signing import Response, conversation, plain, timepicker, users
+from tests.slack_standin import SlackStandIn
 
 COORDINATOR = "U0COORD001"
 AD = "U0ADAD0001"
@@ -35,11 +36,11 @@ SCHEDULE_CSV = (
 )
 
 
-def add_people(app: RunningApp) -> None:
-    app.standin.add_user(COORDINATOR, "coord", real_name="Cora Ordinator", tz="Europe/London")
-    app.standin.add_user(AD, "ad", real_name="Adam Dee")
+def add_people(standin: SlackStandIn) -> None:
+    standin.add_user(COORDINATOR, "coord", real_name="Cora Ordinator", tz="Europe/London")
+    standin.add_user(AD, "ad", real_name="Adam Dee")
     for user_id, (name, handle, email) in PERFORMERS.items():
-        app.standin.add_user(user_id, handle, real_name=name, email=email)
+        standin.add_user(user_id, handle, real_name=name, email=email)
 
 
 def setup_values(**overrides: Any) -> dict[str, Any]:

@@ -308,8 +308,12 @@ class SlackSender:
         action.update(action_fields or {})
         payload: dict[str, Any] = {
             "type": "block_actions",
-            "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(),
-                     "team_id": team_id},
+            "user": {
+                "id": user_id,
+                "username": user_id.lower(),
+                "name": user_id.lower(),
+                "team_id": team_id,
+            },
             "api_app_id": API_APP_ID,
             "token": VERIFICATION_TOKEN,
             "trigger_id": trigger_id or _trigger_id(),
@@ -320,30 +324,42 @@ class SlackSender:
         }
         if view is not None and channel_id is None and message is None:
             view_obj = dict(view)
-            payload["container"] = dict(container) if container is not None else {
-                "type": "view",
-                "view_id": view_obj.get("id", ""),
-            }
+            payload["container"] = (
+                dict(container)
+                if container is not None
+                else {
+                    "type": "view",
+                    "view_id": view_obj.get("id", ""),
+                }
+            )
             payload["view"] = view_obj
             payload["state"] = view_obj.get("state", {"values": {}})
         else:
             channel = channel_id or DEFAULT_CHANNEL
-            msg = dict(message) if message is not None else {
-                "type": "message",
-                "user": BOT_USER_ID,
-                "bot_id": BOT_ID,
-                "app_id": API_APP_ID,
-                "team": team_id,
-                "text": "",
-                "blocks": [],
-                "ts": _ts(),
-            }
-            payload["container"] = dict(container) if container is not None else {
-                "type": "message",
-                "message_ts": msg.get("ts", _ts()),
-                "channel_id": channel,
-                "is_ephemeral": False,
-            }
+            msg = (
+                dict(message)
+                if message is not None
+                else {
+                    "type": "message",
+                    "user": BOT_USER_ID,
+                    "bot_id": BOT_ID,
+                    "app_id": API_APP_ID,
+                    "team": team_id,
+                    "text": "",
+                    "blocks": [],
+                    "ts": _ts(),
+                }
+            )
+            payload["container"] = (
+                dict(container)
+                if container is not None
+                else {
+                    "type": "message",
+                    "message_ts": msg.get("ts", _ts()),
+                    "channel_id": channel,
+                    "is_ephemeral": False,
+                }
+            )
             payload["channel"] = {"id": channel, "name": "general"}
             payload["message"] = msg
             payload["state"] = {"values": {}}
@@ -373,8 +389,12 @@ class SlackSender:
         payload: dict[str, Any] = {
             "type": "view_submission",
             "team": {"id": team_id, "domain": TEAM_DOMAIN},
-            "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(),
-                     "team_id": team_id},
+            "user": {
+                "id": user_id,
+                "username": user_id.lower(),
+                "name": user_id.lower(),
+                "team_id": team_id,
+            },
             "api_app_id": API_APP_ID,
             "token": VERIFICATION_TOKEN,
             "trigger_id": trigger_id or _trigger_id(),

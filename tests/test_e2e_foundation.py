@@ -29,7 +29,7 @@ from tests.signing import checkboxes, timepicker
 
 
 def _ready(app: RunningApp) -> None:
-    add_people(app)
+    add_people(app.standin)
     assert open_and_submit_setup(app).json()["response_action"] == "update"
 
 
@@ -71,7 +71,7 @@ def test_unknown_subcommand_says_what_to_do(app: RunningApp) -> None:
 
 
 def test_setup_creates_production_and_makes_first_person_coordinator(app: RunningApp) -> None:
-    add_people(app)
+    add_people(app.standin)
     app.slack.command("setup", user_id=COORDINATOR)
     opened = app.standin.last("views.open").json("view")
     assert opened["callback_id"] == SetupView.CALLBACK
@@ -93,7 +93,7 @@ def test_setup_creates_production_and_makes_first_person_coordinator(app: Runnin
 
 
 def test_setup_errors_are_shown_in_the_modal(app: RunningApp) -> None:
-    add_people(app)
+    add_people(app.standin)
     response = open_and_submit_setup(
         app,
         **{
@@ -331,7 +331,7 @@ def test_scene_intake_sets_content_intimacy_and_exact_time(app: RunningApp) -> N
 
 
 def test_scene_intake_refuses_a_time_skipped_by_dst(app: RunningApp) -> None:
-    add_people(app)
+    add_people(app.standin)
     open_and_submit_setup(app)
     click_import(app, upload(app, CAST_CSV, "cast.csv"), ImportAction.APPLY)
     click_import(

@@ -108,8 +108,10 @@ def test_form_encoded_json_strings_and_get(standin: SlackStandIn) -> None:
     req = urllib.request.Request(
         standin.api_url + "chat.postMessage",
         data=body,
-        headers={"Authorization": "Bearer xoxb-test",
-                 "Content-Type": "application/x-www-form-urlencoded"},
+        headers={
+            "Authorization": "Bearer xoxb-test",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
     )
     with urllib.request.urlopen(req, timeout=5) as resp:
         assert json.load(resp)["ok"] is True
@@ -180,8 +182,12 @@ def test_conversations_open_stable_dm(client: WebClient) -> None:
 
 def test_users_info_and_lookup(standin: SlackStandIn, client: WebClient) -> None:
     added = standin.add_user(
-        "U0ALICE01", "alice", real_name="Alice Smith", display_name="Ali",
-        email="alice@example.com", tz="America/Los_Angeles",
+        "U0ALICE01",
+        "alice",
+        real_name="Alice Smith",
+        display_name="Ali",
+        email="alice@example.com",
+        tz="America/Los_Angeles",
     )
     user = client.users_info(user="U0ALICE01")["user"]
     assert user == added
@@ -443,8 +449,9 @@ def test_block_action_view_submission_and_event(
     (said,) = standin.wait_for("chat.postMessage")
     assert said.params["channel"] == "C1" and said.params["text"] == "hello"
 
-    retry = sender.event({"type": "app_mention", "user": "U1", "text": "x", "channel": "C1"},
-                         retry_num=1)
+    retry = sender.event(
+        {"type": "app_mention", "user": "U1", "text": "x", "channel": "C1"}, retry_num=1
+    )
     assert retry.status == 200
     assert sender.url_verification("abc").json() == {"challenge": "abc"}
     assert standin.unknown_methods == []

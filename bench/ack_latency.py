@@ -1,0 +1,714 @@
+"""Time to response of signed Slack requests on `POST /slack/events`: `closedset serve` against
+a bare Bolt app on the same stack (Bolt WSGI adapter + waitress, process_before_response).
+
+    .venv/bin/python -m bench.ack_latency                   # defaults: 3 runs x 5 s, c=1,10,50
+    .venv/bin/python -m bench.ack_latency --seconds 2 --runs 1 --concurrency 10
+
+Processes (each its own process group, all stopped at the end, also on errors):
+  * the Slack stand-in (`bench.standin_server`): answers `auth.test` at start and records the
+    `response_url` posts;
+  * `closedset serve` (the real entry point) on a fresh SQLite file, seeded with two
+    productions (the benchmark user coordinates one with 14 scenes, assists on the other);
+  * the bare app (`bench.bare_app`): listeners that only `ack()`;
+  * with `--stacks`: the bare app under gunicorn gthread too, if gunicorn is importable.
+
+Load: closed-loop clients in this process, one keep-alive HTTP/1.1 connection each; every
+request is built and signed (timestamp now) just before it is sent, and the clock runs from
+the first byte written to the last byte read. `--client asyncio` (default: raw asyncio
+streams, one event loop) or `--client threads` (`http.client`, one thread per client).
+Per server x kind x concurrency: `--warmup` s unmeasured, then `--seconds` s measured;
+latency = requests started in the window, req/s = requests completed in the window / window.
+Configurations are interleaved (server order alternates per run) so drift hits both alike.
+
+Checks (the run fails, exit 1, on any): every answer is HTTP 200; `closedset` help answers
+carry the seeded production's name; every button click of `closedset` produced exactly one
+`response_url` post with blocks (and none an apology); nothing logged at ERROR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import IO, Any
+
+from tests.signing import SlackSender
+from tests.slack_standin import TEAM_ID
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+USER = "UBENCH0001"
+PRODUCTION = "Night Shift"
+ACTION_ID = "schedule_page_next"
+KINDS = ("help", "button")
+TARGET_P99_MS = 100.0
+TARGET_RATIO = 1.5
+REQUEST_TIMEOUT = 15.0
+
+Build = Callable[[], tuple[bytes, Mapping[str, str]]]
+Check = Callable[[bytes], bool]
+
+
+# ---------------------------------------------------------------- processes
+
+
+class Proc:
+    """A child in its own process group, output to a log file (stdin a pipe if asked)."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path,
+                 *, stdin_pipe: bool = False, stdout_pipe: bool = False) -> None:
+        self.name = name
+        self.log_path = log
+        self._log: IO[bytes] = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self.popen = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if stdout_pipe else self._log,
+            stderr=self._log,
+            start_new_session=True,
+            text=stdout_pipe or stdin_pipe,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self) -> None:
+        try:
+            if self.alive():
+                try:
+                    os.killpg(self.popen.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+                try:
+                    self.popen.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    try:
+                        os.killpg(self.popen.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    self.popen.wait(timeout=5)
+        finally:
+            for stream in (self.popen.stdin, self.popen.stdout):
+                if stream is not None:
+                    try:
+                        stream.close()
+                    except OSError:
+                        pass
+            self._log.close()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class StandIn:
+    def __init__(self, tmp: Path, latency_ms: float, env: dict[str, str]) -> None:
+        self.proc = Proc(
+            "stand-in",
+            [sys.executable, "-m", "bench.standin_server", "--latency-ms", str(latency_ms)],
+            env,
+            tmp / "standin.log",
+            stdin_pipe=True,
+            stdout_pipe=True,
+        )
+        line = self._readline(timeout=20)
+        info = json.loads(line)
+        self.api_url: str = info["api_url"]
+        self.base_url: str = info["base_url"]
+
+    def _readline(self, timeout: float) -> str:
+        out = self.proc.popen.stdout
+        assert out is not None
+        box: list[str] = []
+        reader = threading.Thread(target=lambda: box.append(out.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not box or not box[0]:
+            raise RuntimeError(f"the stand-in did not answer:\n{self.proc.log_tail()}")
+        return box[0]
+
+    def ask(self, command: str) -> dict[str, Any]:
+        stdin = self.proc.popen.stdin
+        assert stdin is not None
+        stdin.write(command + "\n")
+        stdin.flush()
+        result: dict[str, Any] = json.loads(self._readline(timeout=60))
+        return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(proc: Proc, port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise RuntimeError(f"{proc.name} exited ({proc.popen.returncode}):\n{proc.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+                last = str(resp.status)
+        except OSError as error:
+            last = repr(error)
+        time.sleep(0.1)
+    raise RuntimeError(f"{proc.name} not healthy after {timeout}s ({last}):\n{proc.log_tail()}")
+
+
+def rss_kib(pid: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "Threads"):
+                out[key] = int(value.split()[0])
+    except OSError:
+        pass
+    return out
+
+
+# ---------------------------------------------------------------- seeding
+
+
+def seed(database_url: str, key: str) -> int:
+    """Two productions: USER coordinates 'Night Shift' (4 cast, 14 upcoming scenes, so the
+    schedule has a second page) and is an AD on 'Day Shift'. Returns Night Shift's id."""
+    from bot.crypto import Cipher
+    from bot.setup import ProductionSetup
+    from storage.db import make_engine, make_session_factory, session_scope
+    from storage.models import CastEntry, Scene
+    from storage.productions import save_setup
+    from storage.secrets import seal
+
+    engine = make_engine(database_url)
+    try:
+        factory = make_session_factory(engine, Cipher([key]))
+        now = datetime.now(UTC).replace(microsecond=0)
+
+        def setup(name: str, coordinators: tuple[str, ...], ads: tuple[str, ...]) -> Any:
+            return ProductionSetup(
+                name=name, zone="Europe/London", coordinators=coordinators, ads=ads,
+                admins=("UADMIN0001",), ad_channel="C0TEST0001", lead=timedelta(hours=48),
+                nudge=timedelta(hours=24), escalation=timedelta(hours=12),
+                default_call=dtime(7, 0), intimacy_category=None,
+            )
+
+        with session_scope(factory) as session:
+            night = save_setup(session, team_id=TEAM_ID, production=None,
+                               setup=setup(PRODUCTION, (USER,), ("UAD0000001",)), now=now)
+            save_setup(session, team_id=TEAM_ID, production=None,
+                       setup=setup("Day Shift", ("UCOORD0002",), (USER,)), now=now)
+            cast = [
+                CastEntry(production_id=night.id, cast_number=str(n), character=f"Role {n}",
+                          performer_name=f"Performer {n}", slack_user_id=f"UCAST000{n}")
+                for n in range(1, 5)
+            ]
+            session.add_all(cast)
+            session.flush()
+            for i in range(14):
+                start = now + timedelta(days=1 + i // 2, hours=i % 2 * 4)
+                session.add(Scene(
+                    production_id=night.id, number=f"{10 + i}A", shoot_date=start.date(),
+                    start_at=start, set_name=f"INT. FLAT {i}", intimacy=i % 3 == 0,
+                    planned_content_ct=seal(session, "kiss" if i % 3 == 0 else None),
+                    synopsis_ct=seal(session, f"Scene {i} synopsis"),
+                    cast=cast[: 1 + i % 4], created_at=now, updated_at=now,
+                ))
+            production_id = night.id
+        return production_id
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------- requests
+
+
+class _Capture(SlackSender):
+    """SlackSender that returns the signed (body, headers) instead of posting them."""
+
+    def _post(self, body: bytes, headers: Mapping[str, str]) -> Any:  # type: ignore[override]
+        return body, dict(headers)
+
+
+def builders(secret: str, response_base: str, production_id: int) -> dict[str, Build]:
+    from bot.meta import pack
+
+    sender = _Capture("http://unused", secret, response_base=response_base)
+    value = pack("page", p=production_id, o=0)
+    return {
+        "help": lambda: sender.command("help", user_id=USER),
+        "button": lambda: sender.block_action(user_id=USER, action_id=ACTION_ID, value=value),
+    }
+
+
+def raw_request(port: int, body: bytes, headers: Mapping[str, str]) -> bytes:
+    head = [f"POST /slack/events HTTP/1.1", f"Host: 127.0.0.1:{port}",
+            f"Content-Length: {len(body)}"]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+# ---------------------------------------------------------------- load generators
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)  # started in the window (seconds)
+    completed_in_window: int = 0
+    ok: int = 0  # every 200 answer, warm-up included
+    errors: list[str] = field(default_factory=list)
+    bad_bodies: int = 0
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    if "content-length" in headers:
+        body = await reader.readexactly(int(headers["content-length"]))
+    elif headers.get("transfer-encoding", "").lower() == "chunked":
+        parts = []
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            parts.append(await reader.readexactly(size + 2))
+            if size == 0:
+                break
+        body = b"".join(p[:-2] for p in parts)
+    else:
+        body = await reader.read()
+        return status, body, True
+    close = headers.get("connection", "").lower() == "close"
+    return status, body, close
+
+
+async def _async_client(port: int, build: Build, check: Check, t_warm: float, t_end: float,
+                        tally: Tally) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while True:
+            body, headers = build()
+            data = raw_request(port, body, headers)
+            t0 = time.perf_counter()
+            if t0 >= t_end:
+                break
+            try:
+                writer.write(data)
+                status, rbody, close = await asyncio.wait_for(
+                    _read_response(reader), REQUEST_TIMEOUT
+                )
+            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+                tally.errors.append(f"{type(error).__name__}: {error}")
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
+            t1 = time.perf_counter()
+            _count(tally, status, rbody, check, t0, t1, t_warm, t_end)
+            if close:
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+
+
+def _count(tally: Tally, status: int, body: bytes, check: Check, t0: float, t1: float,
+           t_warm: float, t_end: float) -> None:
+    if status != 200:
+        tally.errors.append(f"HTTP {status}: {body[:200]!r}")
+    else:
+        tally.ok += 1
+        if not check(body):
+            tally.bad_bodies += 1
+    if t0 >= t_warm:
+        tally.latencies.append(t1 - t0)
+        if t1 <= t_end:
+            tally.completed_in_window += 1
+
+
+def load_asyncio(port: int, build: Build, check: Check, clients: int, warmup: float,
+                 seconds: float) -> Tally:
+    tally = Tally()
+
+    async def run() -> None:
+        start = time.perf_counter()
+        t_warm, t_end = start + warmup, start + warmup + seconds
+        await asyncio.gather(*(
+            _async_client(port, build, check, t_warm, t_end, tally) for _ in range(clients)
+        ))
+
+    asyncio.run(run())
+    return tally
+
+
+def load_threads(port: int, build: Build, check: Check, clients: int, warmup: float,
+                 seconds: float) -> Tally:
+    tally = Tally()
+    lock = threading.Lock()
+    start = time.perf_counter()
+    t_warm, t_end = start + warmup, start + warmup + seconds
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+        try:
+            while True:
+                body, headers = build()
+                hdrs = {**headers, "Content-Length": str(len(body))}
+                t0 = time.perf_counter()
+                if t0 >= t_end:
+                    break
+                try:
+                    conn.request("POST", "/slack/events", body=body, headers=hdrs)
+                    resp = conn.getresponse()
+                    rbody = resp.read()
+                    status = resp.status
+                except (OSError, http.client.HTTPException) as error:
+                    with lock:
+                        tally.errors.append(f"{type(error).__name__}: {error}")
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+                    continue
+                t1 = time.perf_counter()
+                with lock:
+                    _count(tally, status, rbody, check, t0, t1, t_warm, t_end)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(warmup + seconds + REQUEST_TIMEOUT + 30)
+    if any(t.is_alive() for t in threads):
+        tally.errors.append("a client thread did not finish")
+    return tally
+
+
+LOADERS = {"asyncio": load_asyncio, "threads": load_threads}
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def pct(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), int(-(-q * len(sorted_values) // 1))))
+    return sorted_values[rank - 1]
+
+
+@dataclass
+class RunResult:
+    p50: float
+    p99: float
+    rps: float
+    n: int
+    errors: int
+
+
+def summarize(tally: Tally, seconds: float) -> RunResult:
+    lat = sorted(x * 1000 for x in tally.latencies)
+    return RunResult(pct(lat, 0.50), pct(lat, 0.99), tally.completed_in_window / seconds,
+                     len(lat), len(tally.errors) + tally.bad_bodies)
+
+
+def med_range(values: list[float], fmt: str = "{:.2f}") -> str:
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    if len(values) == 1:
+        return fmt.format(med)
+    return f"{fmt.format(med)} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.ack_latency", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds (5)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds (1)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of every configuration (3)")
+    parser.add_argument("--concurrency", default="1,10,50", help="client counts (1,10,50)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="help,button")
+    parser.add_argument("--client", choices=sorted(LOADERS), default="asyncio")
+    parser.add_argument("--stacks", action="store_true",
+                        help="also bare Bolt under gunicorn gthread, if importable")
+    parser.add_argument("--slack-latency-ms", type=float, default=0.0,
+                        help="delay the stand-in's response_url answers (model real Slack)")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="finish all configurations even after errors (still exit 1)")
+    return parser.parse_args(argv)
+
+
+def gunicorn_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("gunicorn") is not None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    concurrency = [int(c) for c in args.concurrency.split(",")]
+    kinds = [k for k in args.kinds.split(",") if k]
+    for kind in kinds:
+        if kind not in KINDS:
+            raise SystemExit(f"unknown kind {kind!r}")
+    from bot.crypto import generate_key
+
+    tmp = Path(tempfile.mkdtemp(prefix="closedset-bench-"))
+    procs: list[Proc] = []
+    base_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("SLACK_", "CLOSEDSET_", "DATABASE_URL", "PORT"))}
+    base_env["PYTHONPATH"] = str(REPO)
+    secret = os.urandom(16).hex()
+    key = generate_key()
+    started = datetime.now(UTC)
+    failures: list[str] = []
+    try:
+        standin = StandIn(tmp, args.slack_latency_ms, base_env)
+        procs.append(standin.proc)
+
+        db_url = f"sqlite:///{tmp}/bench.db"
+        (tmp / "empty.env").write_text("")
+        ports: dict[str, int] = {}
+        servers: dict[str, Proc] = {}
+
+        ports["closedset"] = free_port()
+        cs_env = {**base_env, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": secret,
+                  "SLACK_API_URL": standin.api_url, "DATABASE_URL": db_url,
+                  "PORT": str(ports["closedset"]), "CLOSEDSET_ENCRYPTION_KEY": key}
+        servers["closedset"] = Proc(
+            "closedset", [str(VENV_BIN / "closedset"), "--env-file", str(tmp / "empty.env"),
+                          "serve"], cs_env, tmp / "closedset.log")
+        procs.append(servers["closedset"])
+
+        ports["bare"] = free_port()
+        servers["bare"] = Proc(
+            "bare", [sys.executable, "-m", "bench.bare_app", str(ports["bare"]), secret,
+                     standin.api_url], base_env, tmp / "bare.log")
+        procs.append(servers["bare"])
+
+        if args.stacks:
+            if gunicorn_available():
+                ports["bare-gunicorn"] = free_port()
+                servers["bare-gunicorn"] = Proc(
+                    "bare-gunicorn",
+                    [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "2", "--threads",
+                     "16", "-b", f"127.0.0.1:{ports['bare-gunicorn']}",
+                     "bench.bare_app:make_wsgi()"],
+                    {**base_env, "BARE_SECRET": secret, "BARE_API_URL": standin.api_url},
+                    tmp / "gunicorn.log")
+                procs.append(servers["bare-gunicorn"])
+            else:
+                print("--stacks: gunicorn is not importable in this environment; skipping the "
+                      "gunicorn gthread stack (it is deliberately not a project dependency).",
+                      file=sys.stderr)
+
+        for name, proc in servers.items():
+            wait_healthy(proc, ports[name])
+        production_id = seed(db_url, key)
+        build = builders(secret, standin.base_url, production_id)
+        name_bytes = PRODUCTION.encode()
+        checks: dict[tuple[str, str], Check] = {
+            ("closedset", "help"): lambda body: name_bytes in body and b"blocks" in body,
+        }
+        loader = LOADERS[args.client]
+
+        # Smoke test: one request of every kind to every server, checked.
+        for name in servers:
+            for kind in kinds:
+                tally = loader(ports[name], build[kind], checks.get((name, kind), _any), 1,
+                               0.0, 0.05)
+                if tally.errors or tally.bad_bodies or not tally.ok:
+                    raise RuntimeError(f"smoke test {name}/{kind} failed: {tally.errors[:3]} "
+                                       f"bad bodies {tally.bad_bodies}\n{servers[name].log_tail()}")
+        first = standin.ask("stats")
+        if first["response_url_with_blocks"] < 1 or first["response_url_apologies"]:
+            raise RuntimeError(f"the button did not post its page to the response_url: {first}")
+        standin.ask("clear")
+
+        results: dict[tuple[str, str, int], list[RunResult]] = {}
+        order = list(servers)
+        total = args.runs * len(concurrency) * len(kinds) * len(order)
+        done = 0
+        t_bench = time.monotonic()
+        for run in range(args.runs):
+            for c in concurrency:
+                for kind in kinds:
+                    for name in (order if run % 2 == 0 else order[::-1]):
+                        tally = loader(ports[name], build[kind], checks.get((name, kind), _any),
+                                       c, args.warmup, args.seconds)
+                        res = summarize(tally, args.seconds)
+                        results.setdefault((name, kind, c), []).append(res)
+                        stats = standin.ask("stats")
+                        standin.ask("clear")
+                        done += 1
+                        print(f"[{done}/{total} {time.monotonic() - t_bench:5.0f}s] run {run + 1} "
+                              f"{name:9} {kind:6} c={c:<3} p50 {res.p50:7.2f} ms  p99 "
+                              f"{res.p99:7.2f} ms  {res.rps:7.0f} req/s  n={res.n} "
+                              f"errors={res.errors}", file=sys.stderr, flush=True)
+                        problems = _problems(name, kind, tally, stats, servers[name])
+                        if problems:
+                            failures.extend(f"run {run + 1} {name}/{kind}/c={c}: {p}"
+                                            for p in problems)
+                            print("\n".join(failures[-len(problems):]), file=sys.stderr)
+                            if not args.keep_going:
+                                raise _Abort()
+        rss = {name: rss_kib(proc.pid) for name, proc in servers.items()}
+        logs = {name: _log_summary(proc) for name, proc in servers.items()}
+        print(report(args, results, rss, logs, servers, kinds, concurrency, started))
+    except _Abort:
+        print("\nABORTED after errors (use --keep-going to collect everything):",
+              file=sys.stderr)
+        for proc in procs[1:]:
+            print(f"--- {proc.name} log tail ---\n{proc.log_tail()}", file=sys.stderr)
+    finally:
+        for proc in reversed(procs):
+            proc.stop()
+    if failures:
+        print(f"FAILED: {len(failures)} problem(s):\n" + "\n".join(failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+class _Abort(Exception):
+    pass
+
+
+def _any(body: bytes) -> bool:
+    return True
+
+
+def _problems(name: str, kind: str, tally: Tally, stats: dict[str, Any], proc: Proc) -> list[str]:
+    out = []
+    if tally.errors:
+        out.append(f"{len(tally.errors)} failed requests, e.g. {tally.errors[:3]}")
+    if tally.bad_bodies:
+        out.append(f"{tally.bad_bodies} answers without the expected content")
+    if not proc.alive():
+        out.append(f"{name} died:\n{proc.log_tail()}")
+    posts = stats["response_url_with_blocks"]
+    if stats["response_url_apologies"] or stats["response_url_other"]:
+        out.append(f"response_url posts other than the page: {stats}")
+    if stats["standin_errors"]:
+        out.append(f"stand-in errors: {stats['standin_errors'][:3]}")
+    expected = tally.ok if (name == "closedset" and kind == "button") else 0
+    if posts != expected:
+        out.append(f"{posts} response_url posts with blocks, expected {expected}")
+    errors = [line for line in proc.log_path.read_text(errors="replace").splitlines()
+              if " ERROR " in line or "Traceback" in line]
+    if errors:
+        out.append(f"{len(errors)} ERROR lines in the {name} log, e.g. {errors[:2]}")
+    return out
+
+
+def _log_summary(proc: Proc) -> dict[str, int]:
+    text = proc.log_path.read_text(errors="replace")
+    return {
+        "lines": len(text.splitlines()),
+        "task queue depth warnings": text.count("Task queue depth"),
+        "ERROR": text.count(" ERROR "),
+    }
+
+
+def report(args: argparse.Namespace, results: dict[tuple[str, str, int], list[RunResult]],
+           rss: dict[str, dict[str, int]], logs: dict[str, dict[str, int]],
+           servers: Mapping[str, Proc], kinds: list[str], concurrency: list[int],
+           started: datetime) -> str:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    out = [
+        f"## ack latency: `closedset serve` vs bare Bolt (waitress, pbr)",
+        "",
+        f"- started {started:%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs ({cpu}); Python "
+        f"{platform.python_version()}; client `{args.client}`; {args.runs} runs x "
+        f"{args.seconds:g} s (+{args.warmup:g} s warm-up); stand-in response_url latency "
+        f"{args.slack_latency_ms:g} ms",
+        "- cells: median of the runs (min–max over runs); latency in ms; errors summed",
+        "",
+        "| kind | c | server | p50 ms | p99 ms | req/s | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for kind in kinds:
+        for c in concurrency:
+            for name in servers:
+                runs = results.get((name, kind, c), [])
+                out.append(
+                    f"| {kind} | {c} | {name} | {med_range([r.p50 for r in runs])} | "
+                    f"{med_range([r.p99 for r in runs])} | "
+                    f"{med_range([r.rps for r in runs], '{:.0f}')} | "
+                    f"{sum(r.errors for r in runs)} |"
+                )
+    out += [
+        "",
+        f"Ratios closedset / bare (per run, same run; median (min–max)). Target: p99 < "
+        f"{TARGET_P99_MS:g} ms at c=10 and within {TARGET_RATIO}x of the bare app.",
+        "",
+        "| kind | c | p50 ratio | p99 ratio | closedset p99 < 100 ms | p50 and p99 within 1.5x |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind in kinds:
+        for c in concurrency:
+            cs, bare = results.get(("closedset", kind, c), []), results.get(("bare", kind, c), [])
+            r50 = [a.p50 / b.p50 for a, b in zip(cs, bare, strict=False)]
+            r99 = [a.p99 / b.p99 for a, b in zip(cs, bare, strict=False)]
+            p99 = statistics.median([r.p99 for r in cs]) if cs else float("nan")
+            within = bool(r50) and statistics.median(r50) <= TARGET_RATIO and \
+                statistics.median(r99) <= TARGET_RATIO
+            out.append(
+                f"| {kind} | {c} | {med_range(r50)} | {med_range(r99)} | "
+                f"{'yes' if p99 < TARGET_P99_MS else 'NO'} | {'yes' if within else 'NO'} |"
+            )
+    out += ["", "| server | pid | VmRSS MiB | VmHWM (peak) MiB | threads | log lines | "
+            "'Task queue depth' warnings |", "|---|---|---|---|---|---|---|"]
+    for name, proc in servers.items():
+        mem = rss.get(name, {})
+        out.append(
+            f"| {name} | {proc.pid} | {mem.get('VmRSS', 0) / 1024:.1f} | "
+            f"{mem.get('VmHWM', 0) / 1024:.1f} | {mem.get('Threads', '?')} | "
+            f"{logs[name]['lines']} | {logs[name]['task queue depth warnings']} |"
+        )
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,217 @@
+"""Encryption at rest and the storage layer, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.cast.resolve import RosterEntry
+from bot.crypto import Cipher, DecryptionError, generate_key, validate_key
+from bot.imports import apply_schedule_plan, plan_schedule_import
+from bot.schedule.model import ImportedScene, ImportedSchedule
+from bot.setup import ProductionSetup
+from storage.db import alembic_config, make_session_factory, session_scope
+from storage.imports import payload_of, save_pending
+from storage.models import Production, Role, Scene
+from storage.productions import roles_of, save_setup
+from storage.roster import apply_roster
+from storage.secrets import seal, unseal
+
+NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
+SECRET = "Full nudity; closed set; modesty garment for Jane"
+LONDON = ZoneInfo("Europe/London")
+
+
+def test_newest_key_encrypts_and_every_key_decrypts() -> None:
+    old, new = generate_key(), generate_key()
+    sealed_old = Cipher([old]).encrypt("answer")
+    rotated = Cipher([new, old])
+    assert rotated.decrypt(sealed_old) == "answer"
+    sealed_new = rotated.encrypt("answer")
+    assert Cipher([new]).decrypt(sealed_new) == "answer"
+    with pytest.raises(DecryptionError) as caught:
+        Cipher([old]).decrypt(sealed_new)
+    assert "answer" not in str(caught.value)
+    assert Cipher([new]).decrypt(rotated.rotate(sealed_old)) == "answer"
+
+
+def test_key_validation() -> None:
+    assert validate_key(generate_key())
+    assert not validate_key("short") and not validate_key("!" * 44)
+
+
+def test_migrations_match_models(engine: Engine) -> None:
+    command.check(alembic_config(engine))  # raises if models and migrations drifted
+    tables = set(inspect(engine).get_table_names())
+    assert {
+        "workspace",
+        "production",
+        "member",
+        "cast_entry",
+        "scene",
+        "scene_cast",
+        "audit_event",
+        "pending_import",
+        "processed_event",
+    } <= tables
+
+
+def _production(session: Session) -> Production:
+    return save_setup(
+        session,
+        team_id="T1",
+        production=None,
+        now=NOW,
+        setup=ProductionSetup(
+            name="Night Shift",
+            zone="Europe/London",
+            coordinators=("UC",),
+            ads=("UA",),
+            admins=(),
+            ad_channel="C1",
+            lead=timedelta(hours=48),
+            nudge=timedelta(hours=24),
+            escalation=timedelta(hours=12),
+            default_call=time(7),
+            intimacy_category=None,
+        ),
+    )
+
+
+def _scene(number: str, day: int, content: str | None) -> ImportedScene:
+    return ImportedScene(
+        number=number,
+        shoot_date=datetime(2026, 3, day).date(),
+        start_at=datetime(2026, 3, day, 14, 30, tzinfo=LONDON),
+        set_name="INT. BEDROOM",
+        cast_refs=("1",),
+        intimacy=content is not None,
+        planned_content=content,
+        synopsis="Lena and Max",
+        row=2,
+    )
+
+
+def test_no_plaintext_in_the_raw_database(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with session_scope(session_factory) as session:
+        production = _production(session)
+        apply_roster(
+            session,
+            production_id=production.id,
+            entries=[RosterEntry("1", "Lena", "Jane Doe", "UP1")],
+        )
+        schedule = ImportedSchedule((_scene("42A", 10, SECRET),), "csv")
+        plan = plan_schedule_import(session, production=production, schedule=schedule)
+        apply_schedule_plan(
+            session,
+            production=production,
+            schedule=schedule,
+            base_digest=plan.base_digest,
+            now=NOW,
+            actor="UC",
+        )
+        save_pending(
+            session,
+            production_id=production.id,
+            kind="schedule",
+            payload='{"note": "' + SECRET + '"}',
+            base_digest="x",
+            requested_by="UC",
+            now=NOW,
+        )
+    needles = [SECRET.encode(), b"modesty", b"Lena and Max"]
+    with engine.connect() as connection:
+        for table in inspect(engine).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                for value in row:
+                    raw = value if isinstance(value, bytes) else str(value).encode()
+                    for needle in needles:
+                        assert needle not in raw, f"plaintext in {table}"
+    with session_factory() as session:
+        scene = session.scalar(select(Scene))
+        assert scene is not None and unseal(session, scene.planned_content_ct) == SECRET
+
+
+def test_another_key_cannot_read(engine: Engine, session_factory: sessionmaker[Session]) -> None:
+    with session_scope(session_factory) as session:
+        production = _production(session)
+        pending = save_pending(
+            session,
+            production_id=production.id,
+            kind="cast",
+            payload="[]",
+            base_digest="x",
+            requested_by="UC",
+            now=NOW,
+        )
+        pending_id = pending.id
+    stranger = make_session_factory(engine, Cipher([generate_key()]))
+    with stranger() as session:
+        from storage.models import PendingImport
+
+        pending = session.get(PendingImport, pending_id)
+        assert pending is not None
+        with pytest.raises(DecryptionError):
+            payload_of(session, pending)
+
+
+def test_times_are_stored_aware_and_read_back_in_utc(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_scope(session_factory) as session:
+        production = _production(session)
+        schedule = ImportedSchedule((_scene("1", 29, None), _scene("2", 30, None)), "csv")
+        schedule = ImportedSchedule(
+            tuple(ImportedScene(**{**s.__dict__, "cast_refs": ()}) for s in schedule.scenes),
+            "csv",
+        )
+        plan = plan_schedule_import(session, production=production, schedule=schedule)
+        apply_schedule_plan(
+            session,
+            production=production,
+            schedule=schedule,
+            base_digest=plan.base_digest,
+            now=NOW,
+            actor="UC",
+        )
+    with session_factory() as session:
+        starts = {s.number: s.start_at for s in session.scalars(select(Scene))}
+    assert starts["1"].tzinfo is not None
+    # 29 March 2026: London moves to BST at 01:00 UTC, so 14:30 local is 13:30 UTC.
+    assert starts["1"] == datetime(2026, 3, 29, 13, 30, tzinfo=UTC)
+    assert starts["2"] == datetime(2026, 3, 30, 13, 30, tzinfo=UTC)
+
+
+def test_roles_follow_setup_and_cast(session_factory: sessionmaker[Session]) -> None:
+    with session_scope(session_factory) as session:
+        production = _production(session)
+        apply_roster(
+            session,
+            production_id=production.id,
+            entries=[
+                RosterEntry("1", "Lena", "Jane Doe", "UP1"),
+                RosterEntry("2", "Max", "Bob", "UP2"),
+            ],
+        )
+        apply_roster(
+            session,
+            production_id=production.id,
+            entries=[RosterEntry("1", "Lena", "Jane Doe", "UP1")],
+        )
+        assert roles_of(session, production_id=production.id, user_id="UC") == {Role.COORDINATOR}
+        assert roles_of(session, production_id=production.id, user_id="UP1") == {Role.PERFORMER}
+        assert roles_of(session, production_id=production.id, user_id="UP2") == set()
+
+
+def test_seal_roundtrip_and_none(session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as session:
+        assert seal(session, None) is None and unseal(session, None) is None
+        token = seal(session, "é ü 日本")
+        assert token is not None and unseal(session, token) == "é ü 日本"
