@@ -72,8 +72,16 @@ Check = Callable[[bytes], bool]
 class Proc:
     """A child in its own process group, output to a log file (stdin a pipe if asked)."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path,
-                 *, stdin_pipe: bool = False, stdout_pipe: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        log: Path,
+        *,
+        stdin_pipe: bool = False,
+        stdout_pipe: bool = False,
+    ) -> None:
         self.name = name
         self.log_path = log
         self._log: IO[bytes] = open(log, "wb")  # noqa: SIM115 - closed in stop()
@@ -217,33 +225,63 @@ def seed(database_url: str, key: str) -> int:
 
         def setup(name: str, coordinators: tuple[str, ...], ads: tuple[str, ...]) -> Any:
             return ProductionSetup(
-                name=name, zone="Europe/London", coordinators=coordinators, ads=ads,
-                admins=("UADMIN0001",), ad_channel="C0TEST0001", lead=timedelta(hours=48),
-                nudge=timedelta(hours=24), escalation=timedelta(hours=12),
-                default_call=dtime(7, 0), intimacy_category=None,
+                name=name,
+                zone="Europe/London",
+                coordinators=coordinators,
+                ads=ads,
+                admins=("UADMIN0001",),
+                ad_channel="C0TEST0001",
+                lead=timedelta(hours=48),
+                nudge=timedelta(hours=24),
+                escalation=timedelta(hours=12),
+                default_call=dtime(7, 0),
+                intimacy_category=None,
             )
 
         with session_scope(factory) as session:
-            night = save_setup(session, team_id=TEAM_ID, production=None,
-                               setup=setup(PRODUCTION, (USER,), ("UAD0000001",)), now=now)
-            save_setup(session, team_id=TEAM_ID, production=None,
-                       setup=setup("Day Shift", ("UCOORD0002",), (USER,)), now=now)
+            night = save_setup(
+                session,
+                team_id=TEAM_ID,
+                production=None,
+                setup=setup(PRODUCTION, (USER,), ("UAD0000001",)),
+                now=now,
+            )
+            save_setup(
+                session,
+                team_id=TEAM_ID,
+                production=None,
+                setup=setup("Day Shift", ("UCOORD0002",), (USER,)),
+                now=now,
+            )
             cast = [
-                CastEntry(production_id=night.id, cast_number=str(n), character=f"Role {n}",
-                          performer_name=f"Performer {n}", slack_user_id=f"UCAST000{n}")
+                CastEntry(
+                    production_id=night.id,
+                    cast_number=str(n),
+                    character=f"Role {n}",
+                    performer_name=f"Performer {n}",
+                    slack_user_id=f"UCAST000{n}",
+                )
                 for n in range(1, 5)
             ]
             session.add_all(cast)
             session.flush()
             for i in range(14):
                 start = now + timedelta(days=1 + i // 2, hours=i % 2 * 4)
-                session.add(Scene(
-                    production_id=night.id, number=f"{10 + i}A", shoot_date=start.date(),
-                    start_at=start, set_name=f"INT. FLAT {i}", intimacy=i % 3 == 0,
-                    planned_content_ct=seal(session, "kiss" if i % 3 == 0 else None),
-                    synopsis_ct=seal(session, f"Scene {i} synopsis"),
-                    cast=cast[: 1 + i % 4], created_at=now, updated_at=now,
-                ))
+                session.add(
+                    Scene(
+                        production_id=night.id,
+                        number=f"{10 + i}A",
+                        shoot_date=start.date(),
+                        start_at=start,
+                        set_name=f"INT. FLAT {i}",
+                        intimacy=i % 3 == 0,
+                        planned_content_ct=seal(session, "kiss" if i % 3 == 0 else None),
+                        synopsis_ct=seal(session, f"Scene {i} synopsis"),
+                        cast=cast[: 1 + i % 4],
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
             production_id = night.id
         return production_id
     finally:
@@ -272,8 +310,11 @@ def builders(secret: str, response_base: str, production_id: int) -> dict[str, B
 
 
 def raw_request(port: int, body: bytes, headers: Mapping[str, str]) -> bytes:
-    head = [f"POST /slack/events HTTP/1.1", f"Host: 127.0.0.1:{port}",
-            f"Content-Length: {len(body)}"]
+    head = [
+        f"POST /slack/events HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        f"Content-Length: {len(body)}",
+    ]
     head += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
@@ -316,8 +357,9 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
     return status, body, close
 
 
-async def _async_client(port: int, build: Build, check: Check, t_warm: float, t_end: float,
-                        tally: Tally) -> None:
+async def _async_client(
+    port: int, build: Build, check: Check, t_warm: float, t_end: float, tally: Tally
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while True:
@@ -345,8 +387,16 @@ async def _async_client(port: int, build: Build, check: Check, t_warm: float, t_
         writer.close()
 
 
-def _count(tally: Tally, status: int, body: bytes, check: Check, t0: float, t1: float,
-           t_warm: float, t_end: float) -> None:
+def _count(
+    tally: Tally,
+    status: int,
+    body: bytes,
+    check: Check,
+    t0: float,
+    t1: float,
+    t_warm: float,
+    t_end: float,
+) -> None:
     if status != 200:
         tally.errors.append(f"HTTP {status}: {body[:200]!r}")
     else:
@@ -359,23 +409,25 @@ def _count(tally: Tally, status: int, body: bytes, check: Check, t0: float, t1: 
             tally.completed_in_window += 1
 
 
-def load_asyncio(port: int, build: Build, check: Check, clients: int, warmup: float,
-                 seconds: float) -> Tally:
+def load_asyncio(
+    port: int, build: Build, check: Check, clients: int, warmup: float, seconds: float
+) -> Tally:
     tally = Tally()
 
     async def run() -> None:
         start = time.perf_counter()
         t_warm, t_end = start + warmup, start + warmup + seconds
-        await asyncio.gather(*(
-            _async_client(port, build, check, t_warm, t_end, tally) for _ in range(clients)
-        ))
+        await asyncio.gather(
+            *(_async_client(port, build, check, t_warm, t_end, tally) for _ in range(clients))
+        )
 
     asyncio.run(run())
     return tally
 
 
-def load_threads(port: int, build: Build, check: Check, clients: int, warmup: float,
-                 seconds: float) -> Tally:
+def load_threads(
+    port: int, build: Build, check: Check, clients: int, warmup: float, seconds: float
+) -> Tally:
     tally = Tally()
     lock = threading.Lock()
     start = time.perf_counter()
@@ -442,8 +494,13 @@ class RunResult:
 
 def summarize(tally: Tally, seconds: float) -> RunResult:
     lat = sorted(x * 1000 for x in tally.latencies)
-    return RunResult(pct(lat, 0.50), pct(lat, 0.99), tally.completed_in_window / seconds,
-                     len(lat), len(tally.errors) + tally.bad_bodies)
+    return RunResult(
+        pct(lat, 0.50),
+        pct(lat, 0.99),
+        tally.completed_in_window / seconds,
+        len(lat),
+        len(tally.errors) + tally.bad_bodies,
+    )
 
 
 def med_range(values: list[float], fmt: str = "{:.2f}") -> str:
@@ -459,20 +516,31 @@ def med_range(values: list[float], fmt: str = "{:.2f}") -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.ack_latency", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.ack_latency",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds (5)")
     parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds (1)")
     parser.add_argument("--runs", type=int, default=3, help="runs of every configuration (3)")
     parser.add_argument("--concurrency", default="1,10,50", help="client counts (1,10,50)")
     parser.add_argument("--kinds", default=",".join(KINDS), help="help,button")
     parser.add_argument("--client", choices=sorted(LOADERS), default="asyncio")
-    parser.add_argument("--stacks", action="store_true",
-                        help="also bare Bolt under gunicorn gthread, if importable")
-    parser.add_argument("--slack-latency-ms", type=float, default=0.0,
-                        help="delay the stand-in's response_url answers (model real Slack)")
-    parser.add_argument("--keep-going", action="store_true",
-                        help="finish all configurations even after errors (still exit 1)")
+    parser.add_argument(
+        "--stacks", action="store_true", help="also bare Bolt under gunicorn gthread, if importable"
+    )
+    parser.add_argument(
+        "--slack-latency-ms",
+        type=float,
+        default=0.0,
+        help="delay the stand-in's response_url answers (model real Slack)",
+    )
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="finish all configurations even after errors (still exit 1)",
+    )
     return parser.parse_args(argv)
 
 
@@ -493,8 +561,11 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="closedset-bench-"))
     procs: list[Proc] = []
-    base_env = {k: v for k, v in os.environ.items()
-                if not k.startswith(("SLACK_", "CLOSEDSET_", "DATABASE_URL", "PORT"))}
+    base_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "CLOSEDSET_", "DATABASE_URL", "PORT"))
+    }
     base_env["PYTHONPATH"] = str(REPO)
     secret = os.urandom(16).hex()
     key = generate_key()
@@ -510,18 +581,30 @@ def main(argv: list[str] | None = None) -> int:
         servers: dict[str, Proc] = {}
 
         ports["closedset"] = free_port()
-        cs_env = {**base_env, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": secret,
-                  "SLACK_API_URL": standin.api_url, "DATABASE_URL": db_url,
-                  "PORT": str(ports["closedset"]), "CLOSEDSET_ENCRYPTION_KEY": key}
+        cs_env = {
+            **base_env,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": secret,
+            "SLACK_API_URL": standin.api_url,
+            "DATABASE_URL": db_url,
+            "PORT": str(ports["closedset"]),
+            "CLOSEDSET_ENCRYPTION_KEY": key,
+        }
         servers["closedset"] = Proc(
-            "closedset", [str(VENV_BIN / "closedset"), "--env-file", str(tmp / "empty.env"),
-                          "serve"], cs_env, tmp / "closedset.log")
+            "closedset",
+            [str(VENV_BIN / "closedset"), "--env-file", str(tmp / "empty.env"), "serve"],
+            cs_env,
+            tmp / "closedset.log",
+        )
         procs.append(servers["closedset"])
 
         ports["bare"] = free_port()
         servers["bare"] = Proc(
-            "bare", [sys.executable, "-m", "bench.bare_app", str(ports["bare"]), secret,
-                     standin.api_url], base_env, tmp / "bare.log")
+            "bare",
+            [sys.executable, "-m", "bench.bare_app", str(ports["bare"]), secret, standin.api_url],
+            base_env,
+            tmp / "bare.log",
+        )
         procs.append(servers["bare"])
 
         if args.stacks:
@@ -529,16 +612,30 @@ def main(argv: list[str] | None = None) -> int:
                 ports["bare-gunicorn"] = free_port()
                 servers["bare-gunicorn"] = Proc(
                     "bare-gunicorn",
-                    [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "2", "--threads",
-                     "16", "-b", f"127.0.0.1:{ports['bare-gunicorn']}",
-                     "bench.bare_app:make_wsgi()"],
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "-k",
+                        "gthread",
+                        "-w",
+                        "2",
+                        "--threads",
+                        "16",
+                        "-b",
+                        f"127.0.0.1:{ports['bare-gunicorn']}",
+                        "bench.bare_app:make_wsgi()",
+                    ],
                     {**base_env, "BARE_SECRET": secret, "BARE_API_URL": standin.api_url},
-                    tmp / "gunicorn.log")
+                    tmp / "gunicorn.log",
+                )
                 procs.append(servers["bare-gunicorn"])
             else:
-                print("--stacks: gunicorn is not importable in this environment; skipping the "
-                      "gunicorn gthread stack (it is deliberately not a project dependency).",
-                      file=sys.stderr)
+                print(
+                    "--stacks: gunicorn is not importable in this environment; skipping the "
+                    "gunicorn gthread stack (it is deliberately not a project dependency).",
+                    file=sys.stderr,
+                )
 
         for name, proc in servers.items():
             wait_healthy(proc, ports[name])
@@ -553,11 +650,14 @@ def main(argv: list[str] | None = None) -> int:
         # Smoke test: one request of every kind to every server, checked.
         for name in servers:
             for kind in kinds:
-                tally = loader(ports[name], build[kind], checks.get((name, kind), _any), 1,
-                               0.0, 0.05)
+                tally = loader(
+                    ports[name], build[kind], checks.get((name, kind), _any), 1, 0.0, 0.05
+                )
                 if tally.errors or tally.bad_bodies or not tally.ok:
-                    raise RuntimeError(f"smoke test {name}/{kind} failed: {tally.errors[:3]} "
-                                       f"bad bodies {tally.bad_bodies}\n{servers[name].log_tail()}")
+                    raise RuntimeError(
+                        f"smoke test {name}/{kind} failed: {tally.errors[:3]} "
+                        f"bad bodies {tally.bad_bodies}\n{servers[name].log_tail()}"
+                    )
         first = standin.ask("stats")
         if first["response_url_with_blocks"] < 1 or first["response_url_apologies"]:
             raise RuntimeError(f"the button did not post its page to the response_url: {first}")
@@ -571,31 +671,41 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(args.runs):
             for c in concurrency:
                 for kind in kinds:
-                    for name in (order if run % 2 == 0 else order[::-1]):
-                        tally = loader(ports[name], build[kind], checks.get((name, kind), _any),
-                                       c, args.warmup, args.seconds)
+                    for name in order if run % 2 == 0 else order[::-1]:
+                        tally = loader(
+                            ports[name],
+                            build[kind],
+                            checks.get((name, kind), _any),
+                            c,
+                            args.warmup,
+                            args.seconds,
+                        )
                         res = summarize(tally, args.seconds)
                         results.setdefault((name, kind, c), []).append(res)
                         stats = standin.ask("stats")
                         standin.ask("clear")
                         done += 1
-                        print(f"[{done}/{total} {time.monotonic() - t_bench:5.0f}s] run {run + 1} "
-                              f"{name:9} {kind:6} c={c:<3} p50 {res.p50:7.2f} ms  p99 "
-                              f"{res.p99:7.2f} ms  {res.rps:7.0f} req/s  n={res.n} "
-                              f"errors={res.errors}", file=sys.stderr, flush=True)
+                        print(
+                            f"[{done}/{total} {time.monotonic() - t_bench:5.0f}s] run {run + 1} "
+                            f"{name:9} {kind:6} c={c:<3} p50 {res.p50:7.2f} ms  p99 "
+                            f"{res.p99:7.2f} ms  {res.rps:7.0f} req/s  n={res.n} "
+                            f"errors={res.errors}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
                         problems = _problems(name, kind, tally, stats, servers[name])
                         if problems:
-                            failures.extend(f"run {run + 1} {name}/{kind}/c={c}: {p}"
-                                            for p in problems)
-                            print("\n".join(failures[-len(problems):]), file=sys.stderr)
+                            failures.extend(
+                                f"run {run + 1} {name}/{kind}/c={c}: {p}" for p in problems
+                            )
+                            print("\n".join(failures[-len(problems) :]), file=sys.stderr)
                             if not args.keep_going:
                                 raise _Abort()
         rss = {name: rss_kib(proc.pid) for name, proc in servers.items()}
         logs = {name: _log_summary(proc) for name, proc in servers.items()}
         print(report(args, results, rss, logs, servers, kinds, concurrency, started))
     except _Abort:
-        print("\nABORTED after errors (use --keep-going to collect everything):",
-              file=sys.stderr)
+        print("\nABORTED after errors (use --keep-going to collect everything):", file=sys.stderr)
         for proc in procs[1:]:
             print(f"--- {proc.name} log tail ---\n{proc.log_tail()}", file=sys.stderr)
     finally:
@@ -631,8 +741,11 @@ def _problems(name: str, kind: str, tally: Tally, stats: dict[str, Any], proc: P
     expected = tally.ok if (name == "closedset" and kind == "button") else 0
     if posts != expected:
         out.append(f"{posts} response_url posts with blocks, expected {expected}")
-    errors = [line for line in proc.log_path.read_text(errors="replace").splitlines()
-              if " ERROR " in line or "Traceback" in line]
+    errors = [
+        line
+        for line in proc.log_path.read_text(errors="replace").splitlines()
+        if " ERROR " in line or "Traceback" in line
+    ]
     if errors:
         out.append(f"{len(errors)} ERROR lines in the {name} log, e.g. {errors[:2]}")
     return out
@@ -647,10 +760,16 @@ def _log_summary(proc: Proc) -> dict[str, int]:
     }
 
 
-def report(args: argparse.Namespace, results: dict[tuple[str, str, int], list[RunResult]],
-           rss: dict[str, dict[str, int]], logs: dict[str, dict[str, int]],
-           servers: Mapping[str, Proc], kinds: list[str], concurrency: list[int],
-           started: datetime) -> str:
+def report(
+    args: argparse.Namespace,
+    results: dict[tuple[str, str, int], list[RunResult]],
+    rss: dict[str, dict[str, int]],
+    logs: dict[str, dict[str, int]],
+    servers: Mapping[str, Proc],
+    kinds: list[str],
+    concurrency: list[int],
+    started: datetime,
+) -> str:
     cpu = "?"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -692,14 +811,21 @@ def report(args: argparse.Namespace, results: dict[tuple[str, str, int], list[Ru
             r50 = [a.p50 / b.p50 for a, b in zip(cs, bare, strict=False)]
             r99 = [a.p99 / b.p99 for a, b in zip(cs, bare, strict=False)]
             p99 = statistics.median([r.p99 for r in cs]) if cs else float("nan")
-            within = bool(r50) and statistics.median(r50) <= TARGET_RATIO and \
-                statistics.median(r99) <= TARGET_RATIO
+            within = (
+                bool(r50)
+                and statistics.median(r50) <= TARGET_RATIO
+                and statistics.median(r99) <= TARGET_RATIO
+            )
             out.append(
                 f"| {kind} | {c} | {med_range(r50)} | {med_range(r99)} | "
                 f"{'yes' if p99 < TARGET_P99_MS else 'NO'} | {'yes' if within else 'NO'} |"
             )
-    out += ["", "| server | pid | VmRSS MiB | VmHWM (peak) MiB | threads | log lines | "
-            "'Task queue depth' warnings |", "|---|---|---|---|---|---|---|"]
+    out += [
+        "",
+        "| server | pid | VmRSS MiB | VmHWM (peak) MiB | threads | log lines | "
+        "'Task queue depth' warnings |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, proc in servers.items():
         mem = rss.get(name, {})
         out.append(

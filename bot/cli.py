@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     schedule_import.add_argument(
         "--dry-run", action="store_true", help="print the change without applying it"
     )
+    schedule_import.add_argument(
+        "--stripboard", help="USS only: the stripboard to import when the file has several"
+    )
     show = schedule_sub.add_parser(
         "show",
         help="print the upcoming schedule",
@@ -159,7 +162,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.schedule_command == "import":
         from bot.commands_cli import import_schedule
 
-        return import_schedule(factory, args.file, args.production, args.dry_run)
+        return import_schedule(
+            factory, args.file, args.production, args.dry_run, stripboard=args.stripboard
+        )
     from bot.commands_cli import show_schedule
 
     return show_schedule(factory, args.production, include_past=args.all)

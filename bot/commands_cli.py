@@ -55,12 +55,19 @@ def _rejected(path: Path, rejected: InputRejected) -> int:
     return 1
 
 
-def import_schedule(factory: sessionmaker[Session], path: Path, name: str, dry_run: bool) -> int:
+def import_schedule(
+    factory: sessionmaker[Session],
+    path: Path,
+    name: str,
+    dry_run: bool,
+    *,
+    stripboard: str | None = None,
+) -> int:
     text = _read(path)
     try:
         with session_scope(factory) as session:
             production = _production(session, name)
-            schedule = parse_schedule(text, production)
+            schedule = parse_schedule(text, production, stripboard=stripboard)
             plan = plan_schedule_import(session, production=production, schedule=schedule)
             if not dry_run and not plan.diff.is_empty:
                 plan = apply_schedule_plan(

@@ -42,6 +42,9 @@ class Column:
     label: str
     spellings: tuple[str, ...]
     required: bool = False
+    weak: tuple[str, ...] = ()
+    """Spellings that give way to any other spelling of the column: exports often carry both
+    a `Shoot Day` (day 1, 2, 3…) and a `Date` column, and the date is the one meant."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,7 @@ def _match_headers(
 ) -> tuple[dict[str, int], list[Problem]]:
     """Map column keys to positions; report a column given twice and missing required ones."""
     lookup = _lookup(columns)
+    weak = {normalize_header(s) for column in columns for s in column.weak}
     indexes: dict[str, int] = {}
     problems: list[Problem] = []
     labels = {column.key: column.label for column in columns}
@@ -244,6 +248,12 @@ def _match_headers(
         if key is None:
             continue
         if key in indexes:
+            holder_weak = normalize_header(headers[indexes[key]]) in weak
+            if normalize_header(header) in weak and not holder_weak:
+                continue
+            if holder_weak and normalize_header(header) not in weak:
+                indexes[key] = index
+                continue
             first = headers[indexes[key]]
             problems.append(
                 Problem(

@@ -84,13 +84,18 @@ class SchedulePlan:
         return "\n".join(lines)
 
 
-def parse_schedule(text: str, production: Production) -> ImportedSchedule:
+def parse_schedule(
+    text: str, production: Production, *, stripboard: str | None = None
+) -> ImportedSchedule:
+    """A CSV or USS schedule, told apart by content. `stripboard` picks one of a USS file's
+    stripboards (it is ignored for CSV)."""
     zone = ZoneInfo(production.time_zone)
     if looks_like_uss(text):
         return parse_uss(
             text,
             zone,
             default_call=production.default_call,
+            stripboard=stripboard,
             intimacy_category=production.intimacy_category,
         )
     return parse_schedule_csv(text, zone, default_time=production.default_call)

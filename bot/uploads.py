@@ -116,7 +116,10 @@ def _preview(upload: Upload, *, client: WebClient, deps: Deps) -> tuple[list[Any
             empty = cast.change.is_empty
             title = f"Cast list preview: {name}"
         else:
-            schedule = parse_schedule(text, production)
+            # For someone in one production, the message typed with a .uss file names the
+            # stripboard to import (the parser lists them when there are several).
+            board = None if several else (upload.text.strip() or None)
+            schedule = parse_schedule(text, production, stripboard=board)
             plan = plan_schedule_import(session, production=production, schedule=schedule)
             summary = plan.summary(ZoneInfo(production.time_zone))
             payload, base, empty = schedule_payload(plan), plan.base_digest, plan.diff.is_empty

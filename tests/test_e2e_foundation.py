@@ -347,3 +347,69 @@ def test_scene_intake_refuses_a_time_skipped_by_dst(app: RunningApp) -> None:
     ).json()
     assert body["response_action"] == "errors"
     assert "does not exist" in body["errors"][SceneView.START]
+
+
+USS_CAST = CAST_CSV + "4,Potter,Lionel Bar,U0PERF0004\n"
+
+
+def test_uss_upload_picks_stripboard_and_estimates_times(app: RunningApp) -> None:
+    from pathlib import Path
+
+    _ready(app)
+    app.standin.add_user("U0PERF0004", "lionel", real_name="Lionel Bar")
+    click_import(app, upload(app, USS_CAST, "cast.csv"), ImportAction.APPLY)
+    uss = (Path(__file__).parent / "fixtures" / "uss" / "two_stripboards.uss").read_text()
+    refused = blocks_text(upload(app, uss, "film.uss"))
+    assert "several stripboards" in refused and "White - Shooting Order" in refused
+    preview = upload(app, uss, "film.uss", text="White - Shooting Order")
+    text = blocks_text(preview)
+    assert "7 added" in text and "(estimated)" in text and "boneyard" in text
+    click_import(app, preview, ImportAction.APPLY)
+    with app.session_factory() as session:
+        scenes = {s.number: s for s in session.scalars(select(Scene))}
+        assert len(scenes) == 7 and all(s.start_estimated for s in scenes.values())
+        assert scenes["2"].start_at.isoformat() == "2025-05-22T07:30:00+00:00"  # 08:30 BST
+    # The coordinator sets the real time of scene 2; a re-import keeps it.
+    app.standin.clear()
+    app.slack.command("scene 2", user_id=COORDINATOR)
+    opened = app.standin.last("views.open").json("view")
+    assert "estimated" in json.dumps(opened["blocks"])
+    app.slack.view_submission(
+        user_id=COORDINATOR,
+        callback_id=SceneView.CALLBACK,
+        private_metadata=opened["private_metadata"],
+        values={SceneView.START: {"value": timepicker("11:00")}},
+    )
+    again = blocks_text(upload(app, uss, "film.uss", text="White - Shooting Order"))
+    assert "No changes" in again
+    with app.session_factory() as session:
+        scene = session.scalar(select(Scene).where(Scene.number == "2"))
+        assert scene is not None and not scene.start_estimated
+        assert scene.start_at.isoformat() == "2025-05-22T10:00:00+00:00"
+
+
+def test_schedule_paging_buttons(app: RunningApp) -> None:
+    _ready(app)
+    click_import(app, upload(app, CAST_CSV, "cast.csv"), ImportAction.APPLY)
+    rows = "".join(f"{n},2026-03-{10 + n // 10:02d},{8 + n % 10}:00,Set {n},1\n" for n in range(25))
+    click_import(app, upload(app, "Scene,Date,Time,Set,Cast\n" + rows, "s.csv"), ImportAction.APPLY)
+    first = app.slack.command("schedule", user_id=AD).json()
+    assert "1–10 of 25" in json.dumps(first["blocks"], ensure_ascii=False)
+    later = next(
+        e
+        for b in first["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id", "").endswith("_next")
+    )
+    app.standin.clear()
+    response = app.slack.block_action(
+        user_id=AD, action_id=later["action_id"], value=later["value"]
+    )
+    assert response.status == 200
+    page = app.standin.wait_for("response_url")[-1].params
+    assert "11–20 of 25" in json.dumps(page, ensure_ascii=False)
+    # A performer replaying an AD's button is refused.
+    app.standin.clear()
+    app.slack.block_action(user_id="U0PERF0001", action_id=later["action_id"], value=later["value"])
+    refused = app.standin.wait_for("response_url")[-1].params
+    assert "Only a" in json.dumps(refused)

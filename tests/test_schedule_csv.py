@@ -128,7 +128,7 @@ def test_missing_both_required_columns_reports_both() -> None:
     [
         ("Scene,Date,Sc.", "Sc."),
         ("Scene,Date,Time,Call Time", "Call Time"),
-        ("Scene,Shoot Day,Date", "Date"),
+        ("Scene,Shoot Date,Date", "Date"),
         ("Scene,Date,Description,Synopsis", "Synopsis"),
     ],
     ids=["scene-twice", "time-twice", "date-twice", "synopsis-twice"],
@@ -585,3 +585,11 @@ def test_all_problems_are_reported_together_in_row_order() -> None:
         (5, "Time"),
     ]
     assert all("secret" not in p.message for p in found)
+
+
+def test_a_date_column_wins_over_a_shoot_day_column() -> None:
+    text = "Scene,Shoot Day,Date,Time\n1,1,2026-03-10,09:00\n2,2,2026-03-11,09:00\n"
+    schedule = parse_schedule_csv(text, ZoneInfo("Europe/London"))
+    assert [s.shoot_date.isoformat() for s in schedule.scenes] == ["2026-03-10", "2026-03-11"]
+    text = "Scene,Date,Day,Time\n1,2026-03-10,Tue,09:00\n"
+    assert parse_schedule_csv(text, ZoneInfo("Europe/London")).scenes[0].shoot_date.day == 10

@@ -68,6 +68,7 @@ COLUMNS = (
         "shoot date",
         ("Shoot Date", "Date", "Day", "Shoot Day", "Shooting Date"),
         required=True,
+        weak=("Day", "Shoot Day"),
     ),
     Column("time", "start time", ("Time", "Start", "Start Time", "Call", "Call Time")),
     Column("set", "set", ("Set", "Location", "Set/Location", "Set Name")),
