@@ -95,17 +95,25 @@ def _inject(deps: Deps) -> Callable[..., Any]:
     return middleware
 
 
-def _on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
-    """Log the traceback under a reference and tell the user only that reference."""
+def _on_error(error: Exception, body: dict[str, Any], respond: Any) -> BoltResponse | None:
+    """Log the traceback under a reference and tell the user only that reference.
+
+    Where the request has a `response_url` (commands, message buttons) the user is told there
+    and Slack gets a 200, so it shows no second, vaguer error. A failed modal submission keeps
+    Bolt's 500: Slack then keeps the modal open with an error, so nothing typed is lost.
+    """
     ref = uuid.uuid4().hex[:8]
     log.error("listener failed (ref %s, %s)", ref, type(error).__name__, exc_info=error)
-    if body.get("response_url"):
-        try:
-            respond(
-                text=f"Sorry, something went wrong on our side (ref {ref}). Nothing was "
-                "changed; please try again.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
-        except Exception:
-            log.warning("could not tell the user about ref %s", ref)
+    if not body.get("response_url"):
+        return None
+    try:
+        respond(
+            text=f"Sorry, something went wrong on our side (ref {ref}). Please try again; if "
+            "it keeps happening, give this reference to your admin.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+    except Exception:  # noqa: BLE001 - the original error is what matters
+        log.warning("could not tell the user about ref %s", ref)
+        return None
+    return BoltResponse(status=200, body="")

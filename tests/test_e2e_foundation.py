@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import pytest
 from sqlalchemy import select
 
 from bot.ids import ImportAction, SceneView, SetupView
@@ -413,3 +414,16 @@ def test_schedule_paging_buttons(app: RunningApp) -> None:
     app.slack.block_action(user_id="U0PERF0001", action_id=later["action_id"], value=later["value"])
     refused = app.standin.wait_for("response_url")[-1].params
     assert "Only a" in json.dumps(refused)
+
+
+def test_a_failing_slack_call_gives_the_user_a_reference(
+    app: RunningApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    _ready(app)
+    app.standin.fail_next("views.open", error="internal_error")
+    response = app.slack.command("setup", user_id=COORDINATOR)
+    assert response.status == 200
+    told = app.standin.wait_for("response_url")[-1].params
+    assert "something went wrong" in told["text"] and "ref " in told["text"]
+    ref = told["text"].split("ref ")[1][:8]
+    assert any(ref in record.getMessage() for record in caplog.records)
