@@ -113,7 +113,7 @@ def _on_error(error: Exception, body: dict[str, Any], respond: Any) -> BoltRespo
             response_type="ephemeral",
             replace_original=False,
         )
-    except Exception:  # noqa: BLE001 - the original error is what matters
+    except Exception:
         log.warning("could not tell the user about ref %s", ref)
         return None
     return BoltResponse(status=200, body="")

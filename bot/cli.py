@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import ConfigError, Settings, environment, load_settings
 from bot.crypto import generate_key, load_cipher
 from bot.problems import CliError
+from storage.db import session_scope
 
 EXIT_CONFIG = 2
 EXIT_INPUT = 1
@@ -45,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
         "upgrade",
         help="apply pending migrations",
         description="Apply pending database migrations (DATABASE_URL).",
+    )
+    db_sub.add_parser(
+        "reencrypt",
+        help="re-encrypt stored data with the newest key",
+        description="Re-encrypt every encrypted value with the first key of "
+        "CLOSEDSET_ENCRYPTION_KEY, after which older keys can be removed from it.",
     )
 
     sub.add_parser(
@@ -141,6 +148,13 @@ def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "db" and args.db_command == "reencrypt":
+        from storage.secrets import reencrypt_all
+
+        with session_scope(_database(settings)[1]) as session:
+            count = reencrypt_all(session)
+        print(f"closedset: re-encrypted {count} value(s) with the newest key")
+        return 0
     if args.command == "db":
         from sqlalchemy.exc import OperationalError
 

@@ -237,3 +237,10 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+ENCRYPTED_COLUMNS: tuple[tuple[type[Base], tuple[str, ...]], ...] = (
+    (Scene, ("planned_content_ct", "synopsis_ct")),
+    (PendingImport, ("payload_ct",)),
+)
+"""Every column holding ciphertext, for key rotation (`closedset db reencrypt`)."""

@@ -20,3 +20,23 @@ def seal(session: Session, text: str | None) -> bytes | None:
 
 def unseal(session: Session, token: bytes | None) -> str | None:
     return None if token is None else cipher_of(session).decrypt(token)
+
+
+def reencrypt_all(session: Session) -> int:
+    """Re-encrypt every sealed value under the newest key, so older keys can be retired.
+    Returns how many values were rewritten."""
+    from sqlalchemy import select
+
+    from storage.models import ENCRYPTED_COLUMNS
+
+    cipher = cipher_of(session)
+    count = 0
+    for model, columns in ENCRYPTED_COLUMNS:
+        for row in session.scalars(select(model)).yield_per(200):
+            for column in columns:
+                token = getattr(row, column)
+                if token is not None:
+                    setattr(row, column, cipher.rotate(token))
+                    count += 1
+    session.flush()
+    return count

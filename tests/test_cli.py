@@ -189,3 +189,25 @@ def test_sqlite_key_file_is_created_owner_only(tmp_path: Path) -> None:
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     again = run(["schedule", "show", "--production", "X"], env, tmp_path)
     assert "created encryption key file" not in again.stderr
+
+
+def test_reencrypt_moves_data_to_the_newest_key(seeded: tuple[dict[str, str], Path]) -> None:
+    env, cwd = seeded
+    (cwd / "s.csv").write_text("Scene,Date,Intimacy,Intimacy Notes\n1,2030-03-10,yes,Kiss\n")
+    assert (
+        run(["schedule", "import", "s.csv", "--production", "Night Shift"], env, cwd).returncode
+        == 0
+    )
+    old = env["CLOSEDSET_ENCRYPTION_KEY"]
+    new = generate_key()
+    rotated = {**env, "CLOSEDSET_ENCRYPTION_KEY": f"{new},{old}"}
+    result = run(["db", "reencrypt"], rotated, cwd)
+    assert result.returncode == 0 and "re-encrypted 1 value" in result.stdout, result.stderr
+    # The old key can now be dropped.
+    engine = make_engine(env["DATABASE_URL"])
+    with make_session_factory(engine, Cipher([new]))() as session:
+        from storage.secrets import unseal
+
+        scene = session.scalar(select(Scene))
+        assert scene is not None and unseal(session, scene.planned_content_ct) == "Kiss"
+    engine.dispose()
