@@ -427,3 +427,10 @@ def test_a_failing_slack_call_gives_the_user_a_reference(
     assert "something went wrong" in told["text"] and "ref " in told["text"]
     ref = told["text"].split("ref ")[1][:8]
     assert any(ref in record.getMessage() for record in caplog.records)
+
+
+def test_unknown_button_is_acknowledged_and_explained(app: RunningApp) -> None:
+    response = app.slack.block_action(user_id=COORDINATOR, action_id="from_an_old_version")
+    assert response.status == 200
+    told = app.standin.wait_for("response_url")[-1].params
+    assert "no longer works" in told["text"]

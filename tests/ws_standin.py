@@ -46,6 +46,7 @@ import struct
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -93,20 +94,31 @@ class _Connection:
     sock: socket.socket
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     open: bool = True
+    upgraded: bool = False  # the 101 was sent: frames may flow
+    buffer: bytes = b""
 
     def send(self, opcode: int, payload: bytes) -> None:
         with self.send_lock:
             self.sock.sendall(encode_frame(opcode, payload))
 
     def recv_exact(self, size: int) -> bytes:
-        chunks: list[bytes] = []
-        while size:
-            chunk = self.sock.recv(size)
+        while len(self.buffer) < size:
+            chunk = self.sock.recv(max(4096, size - len(self.buffer)))
             if not chunk:
                 raise ConnectionError("peer closed the connection")
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def recv_head(self) -> bytes | None:
+        """The HTTP request head (up to the blank line); None if the peer hung up first."""
+        while b"\r\n\r\n" not in self.buffer:
+            chunk = self.sock.recv(4096)
+            if not chunk or len(self.buffer) > 65536:
+                return None
+            self.buffer += chunk
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        return head
 
     def read_frame(self) -> tuple[bool, int, bytes]:
         """(fin, opcode, unmasked payload) of the next client frame."""
@@ -141,8 +153,10 @@ class SocketModeStandIn:
         self._cond = threading.Condition()
         self._listener: socket.socket | None = None
         self._stopping = threading.Event()
+        self._accepter: threading.Thread | None = None
         self._threads: list[threading.Thread] = []
-        self._live: list[_Connection] = []
+        self._accepted: list[_Connection] = []  # every TCP connection, for stop()
+        self._live: list[_Connection] = []  # handshake done, not closed yet
         self._handshakes: list[Handshake] = []
         self._messages: list[Any] = []
         self._pings = 0
@@ -158,22 +172,27 @@ class SocketModeStandIn:
         listener = socket.create_server(("127.0.0.1", 0))
         listener.settimeout(0.05)
         self._listener = listener
-        self._spawn(self._accept_loop, f"SocketModeStandIn:{self.port}")
+        self._accepter = threading.Thread(
+            target=self._accept_loop, name=f"SocketModeStandIn:{self.port}", daemon=True
+        )
+        self._accepter.start()
         return self
 
     def stop(self) -> None:
         """Stop accepting, close every connection (close frame 1001 first, best effort)
         and join every thread.  Safe to call twice."""
         self._stopping.set()
-        with self._cond:
-            live = list(self._live)
-        for conn in live:
-            self._close(conn, _CLOSE_GOING_AWAY)
-        for thread in list(self._threads):
-            thread.join(timeout=5)
+        if self._accepter is not None:
+            self._accepter.join(timeout=5)
         if self._listener is not None:
             self._listener.close()
-        alive = [t.name for t in self._threads if t.is_alive()]
+        with self._cond:
+            accepted = list(self._accepted)
+        for conn in accepted:
+            self._close(conn, _CLOSE_GOING_AWAY)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        alive = [t.name for t in [self._accepter, *self._threads] if t and t.is_alive()]
         if alive:
             raise RuntimeError(f"SocketModeStandIn threads did not stop: {alive}")
 
@@ -237,6 +256,11 @@ class SocketModeStandIn:
             f"{count} connection(s)",
         )
 
+    def wait_for_open_connections(self, count: int, timeout: float = 5.0) -> None:
+        """Block until exactly ``count`` connections are open (e.g. the old one of a
+        reconnect was closed)."""
+        self._wait(lambda: len(self._live) == count, timeout, f"{count} open connection(s)")
+
     def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
         """The client's acknowledgement ``{"envelope_id": ..., "payload"?: ...}``."""
         found: list[dict[str, Any]] = []
@@ -288,12 +312,7 @@ class SocketModeStandIn:
 
     # ------------------------------------------------------------------ internals
 
-    def _spawn(self, target: Any, name: str, *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def _wait(self, ready: Any, timeout: float, what: str) -> None:
+    def _wait(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         with self._cond:
             while not ready():
@@ -315,10 +334,19 @@ class SocketModeStandIn:
             except OSError:
                 return
             sock.settimeout(None)
-            self._spawn(self._serve, f"SocketModeStandIn-conn:{len(self._threads)}", sock)
+            conn = _Connection(sock)
+            with self._cond:
+                self._accepted.append(conn)
+            thread = threading.Thread(
+                target=self._serve,
+                args=(conn,),
+                name=f"SocketModeStandIn:{self.port}:{len(self._accepted)}",
+                daemon=True,
+            )
+            self._threads.append(thread)
+            thread.start()
 
-    def _serve(self, sock: socket.socket) -> None:
-        conn = _Connection(sock)
+    def _serve(self, conn: _Connection) -> None:
         try:
             if not self._handshake(conn):
                 return
@@ -334,25 +362,22 @@ class SocketModeStandIn:
             self._close(conn, _CLOSE_PROTOCOL_ERROR)
         except OSError:
             pass  # the peer went away, or stop() shut the socket down
-        except BaseException as error:  # noqa: BLE001 - reported through .errors
+        except Exception as error:  # a bug here: reported through .errors
             with self._cond:
                 self.errors.append(error)
         finally:
             with self._cond:
                 if conn in self._live:
                     self._live.remove(conn)
+                conn.open = False
                 self._cond.notify_all()
-            sock.close()
+            conn.sock.close()
 
     def _handshake(self, conn: _Connection) -> bool:
-        raw = b""
-        while b"\r\n\r\n" not in raw:
-            chunk = conn.sock.recv(4096)
-            if not chunk or len(raw) > 65536:
-                return False
-            raw += chunk
-        head = raw.split(b"\r\n\r\n", 1)[0].decode("latin-1")
-        request_line, *header_lines = head.split("\r\n")
+        raw = conn.recv_head()
+        if raw is None:
+            return False
+        request_line, *header_lines = raw.decode("latin-1").split("\r\n")
         headers = {}
         for line in header_lines:
             name, _, value = line.partition(":")
@@ -378,6 +403,7 @@ class SocketModeStandIn:
                 f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept_key(key)}\r\n\r\n"
             ).encode("ascii")
         )
+        conn.upgraded = True
         with self._cond:
             self._handshakes.append(Handshake(path, headers))
         return True
@@ -436,13 +462,15 @@ class SocketModeStandIn:
             self._cond.notify_all()
 
     def _close(self, conn: _Connection, code: int) -> None:
-        """Send a close frame (once), then shut the TCP connection down."""
+        """Send a close frame (once; only after the handshake), then shut the TCP
+        connection down, which also wakes its thread's blocked ``recv``."""
         with self._cond:
             was_open, conn.open = conn.open, False
         if not was_open:
             return
         try:
-            conn.send(_CLOSE, struct.pack("!H", code))
+            if conn.upgraded:
+                conn.send(_CLOSE, struct.pack("!H", code))
             conn.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
