@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -106,25 +108,19 @@ class Proc:
     def stop(self) -> None:
         try:
             if self.alive():
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.popen.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
                 try:
                     self.popen.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.killpg(self.popen.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
                     self.popen.wait(timeout=5)
         finally:
             for stream in (self.popen.stdin, self.popen.stdout):
                 if stream is not None:
-                    try:
+                    with contextlib.suppress(OSError):
                         stream.close()
-                    except OSError:
-                        pass
             self._log.close()
 
     def log_tail(self, lines: int = 30) -> str:
@@ -191,6 +187,24 @@ def wait_healthy(proc: Proc, port: int, timeout: float = 60.0) -> None:
             last = repr(error)
         time.sleep(0.1)
     raise RuntimeError(f"{proc.name} not healthy after {timeout}s ({last}):\n{proc.log_tail()}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (and its reaped children), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(x) for x in fields[11:15]) / ticks
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies over all CPUs from /proc/stat."""
+    values = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    total = sum(values[:8])
+    return total - idle, total
 
 
 def rss_kib(pid: int) -> dict[str, int]:
@@ -294,8 +308,13 @@ def seed(database_url: str, key: str) -> int:
 class _Capture(SlackSender):
     """SlackSender that returns the signed (body, headers) instead of posting them."""
 
-    def _post(self, body: bytes, headers: Mapping[str, str]) -> Any:  # type: ignore[override]
+    def _post(self, body: bytes, headers: Mapping[str, str]) -> Any:
         return body, dict(headers)
+
+
+def _captured(response: Any) -> tuple[bytes, Mapping[str, str]]:
+    body, headers = response  # what _Capture._post returned
+    return body, headers
 
 
 def builders(secret: str, response_base: str, production_id: int) -> dict[str, Build]:
@@ -304,14 +323,16 @@ def builders(secret: str, response_base: str, production_id: int) -> dict[str, B
     sender = _Capture("http://unused", secret, response_base=response_base)
     value = pack("page", p=production_id, o=0)
     return {
-        "help": lambda: sender.command("help", user_id=USER),
-        "button": lambda: sender.block_action(user_id=USER, action_id=ACTION_ID, value=value),
+        "help": lambda: _captured(sender.command("help", user_id=USER)),
+        "button": lambda: _captured(
+            sender.block_action(user_id=USER, action_id=ACTION_ID, value=value)
+        ),
     }
 
 
 def raw_request(port: int, body: bytes, headers: Mapping[str, str]) -> bytes:
     head = [
-        f"POST /slack/events HTTP/1.1",
+        "POST /slack/events HTTP/1.1",
         f"Host: 127.0.0.1:{port}",
         f"Content-Length: {len(body)}",
     ]
@@ -373,7 +394,7 @@ async def _async_client(
                 status, rbody, close = await asyncio.wait_for(
                     _read_response(reader), REQUEST_TIMEOUT
                 )
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
                 tally.errors.append(f"{type(error).__name__}: {error}")
                 writer.close()
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -490,16 +511,21 @@ class RunResult:
     rps: float
     n: int
     errors: int
+    cpu_ms: float  # server CPU per request (warm-up included)
+    busy: float  # machine CPU busy fraction during the configuration
 
 
-def summarize(tally: Tally, seconds: float) -> RunResult:
+def summarize(tally: Tally, seconds: float, cpu_s: float, busy: float) -> RunResult:
     lat = sorted(x * 1000 for x in tally.latencies)
+    requests = tally.ok + len(tally.errors)
     return RunResult(
         pct(lat, 0.50),
         pct(lat, 0.99),
         tally.completed_in_window / seconds,
         len(lat),
         len(tally.errors) + tally.bad_bodies,
+        cpu_s * 1000 / requests if requests else float("nan"),
+        busy,
     )
 
 
@@ -647,7 +673,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         loader = LOADERS[args.client]
 
-        # Smoke test: one request of every kind to every server, checked.
+        # Smoke test: a few requests of every kind to every server, checked.
+        wanted = 0
         for name in servers:
             for kind in kinds:
                 tally = loader(
@@ -658,8 +685,10 @@ def main(argv: list[str] | None = None) -> int:
                         f"smoke test {name}/{kind} failed: {tally.errors[:3]} "
                         f"bad bodies {tally.bad_bodies}\n{servers[name].log_tail()}"
                     )
+                if (name, kind) == ("closedset", "button"):
+                    wanted += tally.ok
         first = standin.ask("stats")
-        if first["response_url_with_blocks"] < 1 or first["response_url_apologies"]:
+        if first["response_url_with_blocks"] != wanted or first["response_url_apologies"]:
             raise RuntimeError(f"the button did not post its page to the response_url: {first}")
         standin.ask("clear")
 
@@ -672,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
             for c in concurrency:
                 for kind in kinds:
                     for name in order if run % 2 == 0 else order[::-1]:
+                        cpu0, (busy0, all0) = cpu_seconds(servers[name].pid), machine_busy()
                         tally = loader(
                             ports[name],
                             build[kind],
@@ -680,7 +710,10 @@ def main(argv: list[str] | None = None) -> int:
                             args.warmup,
                             args.seconds,
                         )
-                        res = summarize(tally, args.seconds)
+                        cpu1, (busy1, all1) = cpu_seconds(servers[name].pid), machine_busy()
+                        res = summarize(
+                            tally, args.seconds, cpu1 - cpu0, (busy1 - busy0) / max(1, all1 - all0)
+                        )
                         results.setdefault((name, kind, c), []).append(res)
                         stats = standin.ask("stats")
                         standin.ask("clear")
@@ -689,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"[{done}/{total} {time.monotonic() - t_bench:5.0f}s] run {run + 1} "
                             f"{name:9} {kind:6} c={c:<3} p50 {res.p50:7.2f} ms  p99 "
                             f"{res.p99:7.2f} ms  {res.rps:7.0f} req/s  n={res.n} "
-                            f"errors={res.errors}",
+                            f"errors={res.errors} cpu {res.cpu_ms:.2f} ms/req busy {res.busy:.0%}",
                             file=sys.stderr,
                             flush=True,
                         )
@@ -711,6 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for proc in reversed(procs):
             proc.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     if failures:
         print(f"FAILED: {len(failures)} problem(s):\n" + "\n".join(failures), file=sys.stderr)
         return 1
@@ -760,6 +794,27 @@ def _log_summary(proc: Proc) -> dict[str, int]:
     }
 
 
+def _git(*args: str) -> str:
+    try:
+        out = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    return out.stdout.strip() or "?"
+
+
+def _git_dirty() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    lines = out.splitlines()
+    return ", ".join(
+        line[3:] for line in lines if line != "?" and not line[3:].startswith("bench/")
+    )
+
+
 def report(
     args: argparse.Namespace,
     results: dict[tuple[str, str, int], list[RunResult]],
@@ -776,16 +831,21 @@ def report(
             cpu = line.split(":", 1)[1].strip()
             break
     out = [
-        f"## ack latency: `closedset serve` vs bare Bolt (waitress, pbr)",
+        "## ack latency: `closedset serve` vs bare Bolt (waitress, pbr)",
         "",
         f"- started {started:%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs ({cpu}); Python "
         f"{platform.python_version()}; client `{args.client}`; {args.runs} runs x "
         f"{args.seconds:g} s (+{args.warmup:g} s warm-up); stand-in response_url latency "
         f"{args.slack_latency_ms:g} ms",
-        "- cells: median of the runs (min–max over runs); latency in ms; errors summed",
+        f"- app: commit {_git('rev-parse', '--short', 'HEAD')}; files changed outside bench/: "
+        f"{_git_dirty() or 'none'}",
+        "- cells: median of the runs (min–max over runs); latency in ms; errors summed; "
+        "server CPU = utime+stime of the server process per request (warm-up included); "
+        "machine busy = all CPUs, load generator and stand-in included",
         "",
-        "| kind | c | server | p50 ms | p99 ms | req/s | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| kind | c | server | p50 ms | p99 ms | req/s | errors | server CPU ms/req | "
+        "machine busy |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for kind in kinds:
         for c in concurrency:
@@ -795,7 +855,9 @@ def report(
                     f"| {kind} | {c} | {name} | {med_range([r.p50 for r in runs])} | "
                     f"{med_range([r.p99 for r in runs])} | "
                     f"{med_range([r.rps for r in runs], '{:.0f}')} | "
-                    f"{sum(r.errors for r in runs)} |"
+                    f"{sum(r.errors for r in runs)} | "
+                    f"{med_range([r.cpu_ms for r in runs])} | "
+                    f"{statistics.median([r.busy for r in runs]) if runs else 0:.0%} |"
                 )
     out += [
         "",
