@@ -138,6 +138,9 @@ def _logging(*, verbose: bool) -> None:
     for name in ("slack_sdk", "slack_bolt"):
         logging.getLogger(name).setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # waitress warns once per queued request when all its threads are busy: a burst would
+    # flood the log with lines that say nothing the latency figures do not.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:

@@ -30,6 +30,7 @@ from bot.imports import (
 )
 from bot.problems import InputRejected, Problem
 from handlers.blocks.import_preview import preview_blocks, problems_blocks
+from storage import audit
 from storage.db import session_scope
 from storage.imports import save_pending
 from storage.models import Role
@@ -136,6 +137,15 @@ def _preview(upload: Upload, *, client: WebClient, deps: Deps) -> tuple[list[Any
                 now=now,
             )
             pending_id = pending.id
+        audit.record(
+            session,
+            at=now,
+            team_id=upload.team_id,
+            actor=upload.user_id,
+            action=f"{kind.value}.preview",
+            production_id=production.id,
+            detail={"pending_import": pending_id},
+        )
         blocks = preview_blocks(
             title=title, production=production.name, summary=summary, pending_id=pending_id
         )

@@ -55,6 +55,18 @@ def productions_of(
     return list(session.scalars(query))
 
 
+def memberships(session: Session, *, team_id: str, user_id: str) -> list[tuple[str, Role]]:
+    """(production name, role) for every role the user holds in the workspace, in one query."""
+    rows = session.execute(
+        select(Production.name, Member.role)
+        .join(Workspace)
+        .join(Member)
+        .where(Workspace.team_id == team_id, Member.slack_user_id == user_id)
+        .order_by(Production.name)
+    )
+    return [(name, role) for name, role in rows]
+
+
 def roles_of(session: Session, *, production_id: int, user_id: str) -> set[Role]:
     return set(
         session.scalars(

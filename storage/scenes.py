@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.problems import InputRejected, Problem
@@ -164,16 +164,19 @@ def apply_diff(
 def upcoming(
     session: Session, *, production_id: int, since: datetime, offset: int = 0, limit: int = 10
 ) -> tuple[list[Scene], int]:
-    """Scenes starting at or after `since`, in time order, one page, and how many there are."""
-    query = (
+    """Scenes starting at or after `since`, in time order: one page, and how many in all."""
+    where = (
+        Scene.production_id == production_id,
+        Scene.removed.is_(False),
+        Scene.start_at >= since,
+    )
+    total = session.scalar(select(func.count()).select_from(Scene).where(*where)) or 0
+    page = session.scalars(
         select(Scene)
-        .where(
-            Scene.production_id == production_id,
-            Scene.removed.is_(False),
-            Scene.start_at >= since,
-        )
+        .where(*where)
         .options(selectinload(Scene.cast))
         .order_by(Scene.start_at, Scene.number)
+        .offset(offset)
+        .limit(limit)
     )
-    scenes = list(session.scalars(query))
-    return scenes[offset : offset + limit], len(scenes)
+    return list(page), total

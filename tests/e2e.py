@@ -65,8 +65,7 @@ def open_and_submit_setup(
     app: RunningApp, user_id: str = COORDINATOR, **overrides: Any
 ) -> Response:
     app.standin.clear()
-    assert app.slack.command("setup", user_id=user_id).status == 200
-    opened = app.standin.last("views.open").json("view")
+    opened = open_modal(app, "setup", user_id)
     return app.slack.view_submission(
         user_id=user_id,
         callback_id=opened["callback_id"],
@@ -137,3 +136,19 @@ def click_import(
     )
     assert response.status == 200
     return app.standin.wait_for("chat.update", count=before + 1)[-1].params
+
+
+def reply(app: RunningApp, text: str, user_id: str) -> dict[str, Any]:
+    """Run `/closedset TEXT` and return the bot's answer: the app acknowledges at once and
+    answers through the command's `response_url`."""
+    before = len(app.standin.calls("response_url"))
+    assert app.slack.command(text, user_id=user_id).status == 200
+    return app.standin.wait_for("response_url", count=before + 1)[-1].params
+
+
+def open_modal(app: RunningApp, text: str, user_id: str) -> dict[str, Any]:
+    """Run `/closedset TEXT` and return the modal the bot opened."""
+    before = len(app.standin.calls("views.open"))
+    assert app.slack.command(text, user_id=user_id).status == 200
+    view: dict[str, Any] = app.standin.wait_for("views.open", count=before + 1)[-1].json("view")
+    return view

@@ -22,8 +22,10 @@ from tests.e2e import (
     blocks_text,
     click_import,
     open_and_submit_setup,
+    open_modal,
     plain,
     production,
+    reply,
     upload,
 )
 from tests.signing import checkboxes, timepicker
@@ -53,15 +55,15 @@ def test_bad_signature_is_refused(app: RunningApp) -> None:
 
 
 def test_help_for_someone_in_no_production_explains_setup(app: RunningApp) -> None:
-    body = app.slack.command("help", user_id="U0STRANGER").json()
+    body = reply(app, "help", "U0STRANGER")
     assert body["response_type"] == "ephemeral"
     assert "/closedset setup" in json.dumps(body["blocks"])
 
 
 def test_help_shows_what_each_role_can_do(app: RunningApp) -> None:
     _ready(app)
-    coordinator = json.dumps(app.slack.command("help", user_id=COORDINATOR).json()["blocks"])
-    ad = json.dumps(app.slack.command("help", user_id=AD).json()["blocks"])
+    coordinator = json.dumps(reply(app, "help", COORDINATOR)["blocks"])
+    ad = json.dumps(reply(app, "help", AD)["blocks"])
     assert "As a coordinator" in coordinator and "/closedset scene" in coordinator
     assert "As an assistant director" in ad and "/closedset scene" not in ad
 
@@ -73,8 +75,7 @@ def test_unknown_subcommand_says_what_to_do(app: RunningApp) -> None:
 
 def test_setup_creates_production_and_makes_first_person_coordinator(app: RunningApp) -> None:
     add_people(app.standin)
-    app.slack.command("setup", user_id=COORDINATOR)
-    opened = app.standin.last("views.open").json("view")
+    opened = open_modal(app, "setup", COORDINATOR)
     assert opened["callback_id"] == SetupView.CALLBACK
     zone_block = next(b for b in opened["blocks"] if b.get("block_id") == SetupView.ZONE)
     assert zone_block["element"]["initial_value"] == "Europe/London"  # from the caller's Slack tz
@@ -118,7 +119,7 @@ def test_non_coordinator_is_refused_setup_ephemerally(app: RunningApp) -> None:
     click_import(app, upload(app, CAST_CSV, "cast.csv"), ImportAction.APPLY)
     for user_id in (AD, "U0PERF0001"):
         app.standin.clear()
-        body = app.slack.command("setup", user_id=user_id).json()
+        body = reply(app, "setup", user_id)
         assert body["response_type"] == "ephemeral"
         assert "Only a coordinator or admin" in body["text"]
         assert not app.standin.calls("views.open")
@@ -286,20 +287,19 @@ def test_retried_event_is_handled_once(app: RunningApp) -> None:
 def test_schedule_command_lists_upcoming_scenes_for_coordinator_and_ad(app: RunningApp) -> None:
     _with_schedule(app)
     for user_id in (COORDINATOR, AD):
-        body = app.slack.command("schedule", user_id=user_id).json()
+        body = reply(app, "schedule", user_id)
         text = json.dumps(body["blocks"])
         assert body["response_type"] == "ephemeral"
         assert "42A" in text and "Tue 10 Mar 14:30" in text and "closed set" in text
         assert "Kiss" not in text
-    refused = app.slack.command("schedule", user_id="U0PERF0001").json()
+    refused = reply(app, "schedule", "U0PERF0001")
     assert "Only a coordinator" in refused["text"]
 
 
 def test_scene_intake_sets_content_intimacy_and_exact_time(app: RunningApp) -> None:
     _with_schedule(app)
     app.standin.clear()
-    app.slack.command("scene 43", user_id=COORDINATOR)
-    opened = app.standin.last("views.open").json("view")
+    opened = open_modal(app, "scene 43", COORDINATOR)
     assert opened["callback_id"] == SceneView.CALLBACK
     response = app.slack.view_submission(
         user_id=COORDINATOR,
@@ -328,7 +328,7 @@ def test_scene_intake_sets_content_intimacy_and_exact_time(app: RunningApp) -> N
     for call in app.standin.calls():
         assert "modesty garments" not in json.dumps(call.params)
     # Only coordinators.
-    assert "Only a coordinator" in app.slack.command("scene 43", user_id=AD).json()["text"]
+    assert "Only a coordinator" in reply(app, "scene 43", AD)["text"]
 
 
 def test_scene_intake_refuses_a_time_skipped_by_dst(app: RunningApp) -> None:
@@ -338,8 +338,7 @@ def test_scene_intake_refuses_a_time_skipped_by_dst(app: RunningApp) -> None:
     click_import(
         app, upload(app, "Scene,Date,Time\n7,2026-03-29,09:00\n", "s.csv"), ImportAction.APPLY
     )
-    app.slack.command("scene 7", user_id=COORDINATOR)
-    opened = app.standin.last("views.open").json("view")
+    opened = open_modal(app, "scene 7", COORDINATOR)
     body = app.slack.view_submission(
         user_id=COORDINATOR,
         callback_id=SceneView.CALLBACK,
@@ -372,8 +371,7 @@ def test_uss_upload_picks_stripboard_and_estimates_times(app: RunningApp) -> Non
         assert scenes["2"].start_at.isoformat() == "2025-05-22T07:30:00+00:00"  # 08:30 BST
     # The coordinator sets the real time of scene 2; a re-import keeps it.
     app.standin.clear()
-    app.slack.command("scene 2", user_id=COORDINATOR)
-    opened = app.standin.last("views.open").json("view")
+    opened = open_modal(app, "scene 2", COORDINATOR)
     assert "estimated" in json.dumps(opened["blocks"])
     app.slack.view_submission(
         user_id=COORDINATOR,
@@ -394,7 +392,7 @@ def test_schedule_paging_buttons(app: RunningApp) -> None:
     click_import(app, upload(app, CAST_CSV, "cast.csv"), ImportAction.APPLY)
     rows = "".join(f"{n},2026-03-{10 + n // 10:02d},{8 + n % 10}:00,Set {n},1\n" for n in range(25))
     click_import(app, upload(app, "Scene,Date,Time,Set,Cast\n" + rows, "s.csv"), ImportAction.APPLY)
-    first = app.slack.command("schedule", user_id=AD).json()
+    first = reply(app, "schedule", AD)
     assert "1–10 of 25" in json.dumps(first["blocks"], ensure_ascii=False)
     later = next(
         e

@@ -72,7 +72,9 @@ def test_serve_http_answers_and_stops_cleanly_on_sigterm(
         assert standin.calls("auth.test")  # the token was checked through SLACK_API_URL
         sender = SlackSender(url, "serve-secret", response_base=standin.base_url)
         response = sender.command("help", user_id="U0STRANGER")
-        assert response.status == 200 and response.json()["response_type"] == "ephemeral"
+        assert response.status == 200
+        answer = standin.wait_for("response_url")[-1].params
+        assert answer["response_type"] == "ephemeral" and "/closedset setup" in str(answer)
         assert sender.with_secret("nope").command("help", user_id="U1").status == 401
         try:
             urllib.request.urlopen(url + "/nothing-here", timeout=2)

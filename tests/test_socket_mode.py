@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -151,14 +152,20 @@ def _block_action(
 
 
 def _help(app: SocketModeApp) -> dict[str, Any]:
-    """`/closedset help` from a user in no production; returns the ack."""
-    payload = _slash_command(
-        "help", user_id=STRANGER, response_url=app.standin.response_url("commands")
-    )
+    """`/closedset help` from a user in no production: acknowledged at once (no payload),
+    then answered at the command's `response_url`; returns that answer."""
+    response_url = app.standin.response_url("commands")
+    payload = _slash_command("help", user_id=STRANGER, response_url=response_url)
     envelope_id = app.ws.send_envelope("slash_commands", payload)
-    ack = app.ws.wait_for_ack(envelope_id, timeout=5)
-    assert ack["envelope_id"] == envelope_id
-    return ack
+    assert app.ws.wait_for_ack(envelope_id, timeout=5) == {"envelope_id": envelope_id}
+    path = urlsplit(response_url).path
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for call in app.standin.calls(RESPONSE_URL_METHOD):
+            if call.path == path:
+                return call.params
+        time.sleep(0.02)
+    raise AssertionError("no answer at the command's response_url")
 
 
 def test_socket_mode_help_is_acked_with_blocks_and_sigterm_stops_cleanly(
@@ -170,7 +177,7 @@ def test_socket_mode_help_is_acked_with_blocks_and_sigterm_stops_cleanly(
     assert standin.calls("auth.test")  # the bot token was checked through SLACK_API_URL
     assert ws.handshakes[0].path == f"/link/?ticket={ws.ticket}&app_id={API_APP_ID}"
 
-    payload = _help(socket_app)["payload"]
+    payload = _help(socket_app)
 
     assert payload["response_type"] == "ephemeral"
     assert "/closedset setup" in json.dumps(payload["blocks"])  # "how to set up" help
@@ -210,7 +217,7 @@ def test_socket_mode_unknown_block_action_leaves_the_process_serving(
     )
     ws.send_envelope("interactive", click)
 
-    assert _help(socket_app)["payload"]["response_type"] == "ephemeral"
+    assert _help(socket_app)["response_type"] == "ephemeral"
     assert socket_app.process.poll() is None
     assert ws.connections == 1
     stderr = socket_app.stop()
@@ -227,7 +234,7 @@ def test_socket_mode_disconnect_message_makes_the_app_reconnect(
 
     ws.wait_for_connection(count=2, timeout=5)
     assert len(standin.wait_for("apps.connections.open", count=2)) == 2
-    assert _help(socket_app)["payload"]["response_type"] == "ephemeral"
+    assert _help(socket_app)["response_type"] == "ephemeral"
     ws.wait_for_open_connections(1)  # the old connection was closed by the app
     stderr = socket_app.stop()
     assert "Traceback" not in stderr, stderr

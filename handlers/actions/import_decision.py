@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.access import Refusal, require
+from bot.background import after_ack
 from bot.deps import Deps
 from bot.imports import (
     FileKind,
@@ -108,18 +109,36 @@ def _cancel(session: Session, action: dict[str, Any], user_id: str) -> str:
 
 
 def apply(
-    ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, deps: Deps
+    ack: Ack,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    deps: Deps,
 ) -> None:
     ack()
-    with session_scope(deps.session_factory) as session:
-        text = _decide(session, action, body["user"]["id"], deps)
-    _finish(client, body, text)  # after the commit: the message never claims what did not land
+
+    def work() -> None:
+        with session_scope(deps.session_factory) as session:
+            text = _decide(session, action, body["user"]["id"], deps)
+        _finish(client, body, text)  # after the commit: never claims what did not land
+
+    after_ack(deps, work, respond=respond)
 
 
 def cancel(
-    ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, deps: Deps
+    ack: Ack,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    deps: Deps,
 ) -> None:
     ack()
-    with session_scope(deps.session_factory) as session:
-        text = _cancel(session, action, body["user"]["id"])
-    _finish(client, body, text)
+
+    def work() -> None:
+        with session_scope(deps.session_factory) as session:
+            text = _cancel(session, action, body["user"]["id"])
+        _finish(client, body, text)
+
+    after_ack(deps, work, respond=respond)

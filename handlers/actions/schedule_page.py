@@ -8,6 +8,7 @@ from slack_bolt import Ack, Respond
 from sqlalchemy.orm import Session
 
 from bot.access import Refusal, require
+from bot.background import after_ack
 from bot.deps import Deps
 from bot.meta import unpack
 from handlers.commands.schedule import VIEWERS, page_blocks
@@ -19,8 +20,12 @@ def handle(
     ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond, deps: Deps
 ) -> None:
     ack()
-    with session_scope(deps.session_factory) as session:
-        _page(session, action, body, respond, deps)
+
+    def work() -> None:
+        with session_scope(deps.session_factory) as session:
+            _page(session, action, body, respond, deps)
+
+    after_ack(deps, work, respond=respond)
 
 
 def _page(

@@ -1,14 +1,19 @@
-"""`/closedset SUBCOMMAND ...`: one Slack command, routed by its first word."""
+"""`/closedset SUBCOMMAND ...`: one Slack command, routed by its first word.
+
+Slack is answered at once (an empty acknowledgement); the subcommand then runs in the
+background in one database transaction and answers through `respond` (ephemeral messages)
+or `client.views_open` (modals; a trigger stays valid for 3 seconds).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.access import Refusal
+from bot.background import after_ack
 from bot.deps import Deps
 from bot.ids import Command
 from handlers.commands import help, scene, schedule, setup
@@ -24,8 +29,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
-def dispatch(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps) -> None:
-    """Run the subcommand in one database transaction (rolled back on a refusal)."""
+def dispatch(
+    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, deps: Deps
+) -> None:
     word, _, rest = (command.get("text") or "").strip().partition(" ")
     handler = SUBCOMMANDS.get(word.lower() or "help")
     if handler is None:
@@ -34,18 +40,20 @@ def dispatch(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps) -
             response_type="ephemeral",
         )
         return
-    try:
+    ack()
+
+    def work() -> None:
         with session_scope(deps.session_factory) as db_session:
             handler(
-                ack=ack,
                 command=command,
                 args=rest.strip(),
                 client=client,
+                respond=respond,
                 db_session=db_session,
                 deps=deps,
             )
-    except Refusal as refusal:
-        ack(text=str(refusal), response_type="ephemeral")
+
+    after_ack(deps, work, respond=respond)
 
 
 def register(app: App) -> None:

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Respond
 from sqlalchemy.orm import Session
 
 from handlers.blocks.help import help_blocks
-from storage.productions import productions_of, roles_of
+from storage.productions import memberships
 
 
-def run(*, ack: Ack, command: dict[str, Any], db_session: Session, **_: Any) -> None:
-    mine = productions_of(db_session, team_id=command["team_id"], user_id=command["user_id"])
-    roles = set()
-    for production in mine:
-        roles |= roles_of(db_session, production_id=production.id, user_id=command["user_id"])
-    ack(
-        blocks=help_blocks(roles, [p.name for p in mine]),
+def run(*, command: dict[str, Any], respond: Respond, db_session: Session, **_: Any) -> None:
+    held = memberships(db_session, team_id=command["team_id"], user_id=command["user_id"])
+    names = list(dict.fromkeys(name for name, _ in held))
+    respond(
+        blocks=help_blocks({role for _, role in held}, names),
         text="Closed Set help",
         response_type="ephemeral",
     )

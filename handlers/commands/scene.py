@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,6 @@ from storage.secrets import unseal
 
 def run(
     *,
-    ack: Ack,
     command: dict[str, Any],
     args: str,
     client: WebClient,
@@ -70,5 +68,4 @@ def run(
         production_id=production.id,
         subject=f"scene:{scene.number}",
     )
-    ack()
     client.views_open(trigger_id=command["trigger_id"], view=view)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack
+from slack_bolt import Respond
 from sqlalchemy.orm import Session
 
 from bot.access import pick_production, split_production
@@ -57,7 +57,13 @@ def page_blocks(
 
 
 def run(
-    *, ack: Ack, command: dict[str, Any], args: str, db_session: Session, deps: Deps, **_: Any
+    *,
+    command: dict[str, Any],
+    args: str,
+    respond: Respond,
+    db_session: Session,
+    deps: Deps,
+    **_: Any,
 ) -> None:
     name = split_production(args)[1]
     production = pick_production(
@@ -71,4 +77,4 @@ def run(
     blocks = page_blocks(
         db_session, production=production, deps=deps, offset=0, actor=command["user_id"]
     )
-    ack(blocks=blocks, text=f"{production.name}: upcoming scenes", response_type="ephemeral")
+    respond(blocks=blocks, text=f"{production.name}: upcoming scenes", response_type="ephemeral")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -50,7 +49,6 @@ def _caller_zone(client: WebClient, user_id: str) -> str:
 
 def run(
     *,
-    ack: Ack,
     command: dict[str, Any],
     args: str,
     client: WebClient,
@@ -82,7 +80,6 @@ def run(
         )
         form = _form(db_session, production)
         metadata = pack("setup", p=production.id)
-    ack()
     client.views_open(
         trigger_id=command["trigger_id"],
         view=setup_modal(form, metadata=metadata, creating=creating),
