@@ -43,7 +43,7 @@ def format_duration_minutes(minutes: int) -> str:
 def _caller_zone(client: WebClient, user_id: str) -> str:
     try:
         return str(client.users_info(user=user_id)["user"].get("tz") or "")
-    except Exception:
+    except Exception:  # the zone is only a default for the form: never fail setup over it
         return ""
 
 
