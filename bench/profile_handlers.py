@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         webhook_client.WebhookClient.send_dict = timed_send  # type: ignore[method-assign]
 
         def one(kind: str) -> float:
-            body, headers = build[kind]()
+            body, headers, _ = build[kind]()
             env = environ_for(body, dict(headers))
             status: list[str] = []
             t0 = time.perf_counter()
