@@ -84,13 +84,13 @@ def _dedupe_events(deps: Deps) -> Callable[..., Any]:
 
 
 def _inject(deps: Deps) -> Callable[..., Any]:
-    """One database session per request, committed when the listener succeeds."""
+    """Put `deps` on the context for listeners to name. (Bolt runs global middleware to the
+    end before any listener, so a session opened here would be closed before the listener
+    used it: listeners open their own unit of work with `session_scope`.)"""
 
     def middleware(context: Any, next: Callable[[], BoltResponse]) -> Any:
         context["deps"] = deps
-        with session_scope(deps.session_factory) as session:
-            context["db_session"] = session
-            return next()
+        return next()
 
     return middleware
 

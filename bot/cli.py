@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(
             env, need_slack=args.command in ("serve", "cast"), serving=args.command == "serve"
         )
-        _logging(verbose=args.command == "serve")
+        configure_logging(verbose=args.command == "serve")
         if args.command == "serve":
             from bot.serve import serve
 
@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
 
 
-def _logging(*, verbose: bool) -> None:
+def configure_logging(*, verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

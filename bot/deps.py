@@ -1,18 +1,29 @@
-"""What every listener may need besides the request: put on Bolt's context by middleware,
-so a listener declares `deps` (or `db_session`) as a parameter and gets it."""
+"""What listeners and background jobs need besides the request.
+
+`Services` is what any unit of work needs, in whichever process runs it. `Deps` adds the
+worker that runs jobs after Slack has been answered; middleware puts it on Bolt's context, so
+a listener declares a `deps` parameter and gets it.
+"""
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 
+if TYPE_CHECKING:
+    from bot.worker import Worker
+
 
 @dataclass(frozen=True)
-class Deps:
+class Services:
     session_factory: sessionmaker[Session]
     clock: Clock
-    background: Executor  # work that must not hold up Slack's 3-second acknowledgement
+
+
+@dataclass(frozen=True)
+class Deps(Services):
+    worker: Worker

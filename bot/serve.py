@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -19,6 +18,7 @@ from bot.config import ConfigError, Settings
 from bot.crypto import load_cipher
 from bot.deps import Deps
 from bot.server import HttpServer, stop_on_signals, wsgi_app
+from bot.worker import ProcessWorker
 from storage.db import make_session_factory, open_database
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 def serve(settings: Settings) -> int:
     cipher = load_cipher(settings)
     engine = open_database(settings)
-    background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="background")
-    deps = Deps(make_session_factory(engine, cipher), SystemClock(), background)
     client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    worker = ProcessWorker(settings)
+    deps = Deps(make_session_factory(engine, cipher), SystemClock(), worker)
     try:
         app = create_app(
             client=client,
@@ -41,12 +41,13 @@ def serve(settings: Settings) -> int:
             f"Slack did not accept SLACK_BOT_TOKEN ({_reason(error)}); check the token in .env."
         ) from None
     try:
+        worker.start()
         if settings.socket_mode:
             _socket_mode(app, settings)
         else:
             _http(app, engine, settings)
     finally:
-        background.shutdown(wait=True, cancel_futures=False)
+        worker.shutdown()  # jobs already accepted are finished, not dropped
         engine.dispose()
     log.info("stopped")
     return 0

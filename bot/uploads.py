@@ -1,7 +1,6 @@
-"""A file uploaded to the bot in a DM: fetched, parsed and previewed, off the request thread.
-
-Runs in the app's background executor after Slack's event was acknowledged, so it opens its
-own database session and reports every outcome (preview, problems, failure) to the uploader.
+"""A file uploaded to the bot in a DM: fetched, parsed and previewed, as a job (`bot.worker`)
+after Slack's event was acknowledged. It reports every outcome (preview, problems, failure) to
+the uploader in the DM.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 
 from bot.access import Refusal, pick_production
-from bot.deps import Deps
+from bot.deps import Services
 from bot.imports import (
     MAX_FILE_BYTES,
     FileKind,
@@ -29,6 +28,7 @@ from bot.imports import (
     schedule_payload,
 )
 from bot.problems import InputRejected, Problem
+from bot.worker import JobContext
 from handlers.blocks.import_preview import preview_blocks, problems_blocks
 from storage import audit
 from storage.db import session_scope
@@ -67,10 +67,11 @@ def download(client: WebClient, file_id: str) -> tuple[str, bytes]:
     return str(info.get("name") or "file"), data
 
 
-def process(upload: Upload, *, client: WebClient, deps: Deps) -> None:
-    """Preview the uploaded file for the uploader; never raises."""
+def process(job: JobContext, upload: Upload) -> None:
+    """The job: preview the uploaded file for the uploader, in the DM; never raises."""
+    client = job.client
     try:
-        blocks, text = _preview(upload, client=client, deps=deps)
+        blocks, text = _preview(upload, client=client, services=job.services)
     except Refusal as refusal:
         blocks, text = [], str(refusal)
     except InputRejected as rejected:
@@ -85,8 +86,8 @@ def process(upload: Upload, *, client: WebClient, deps: Deps) -> None:
         log.error("could not post the import preview (%s)", type(error).__name__, exc_info=error)
 
 
-def _preview(upload: Upload, *, client: WebClient, deps: Deps) -> tuple[list[Any], str]:
-    with session_scope(deps.session_factory) as session:
+def _preview(upload: Upload, *, client: WebClient, services: Services) -> tuple[list[Any], str]:
+    with session_scope(services.session_factory) as session:
         # The message typed with the file names the production only for someone in several.
         several = (
             len(
@@ -110,7 +111,7 @@ def _preview(upload: Upload, *, client: WebClient, deps: Deps) -> tuple[list[Any
         name, data = download(client, upload.file_id)
         text = decode(data)
         kind = detect_kind(text)
-        now = deps.clock.now()
+        now = services.clock.now()
         if kind is FileKind.CAST:
             cast = plan_cast_import(session, production=production, text=text, client=client)
             summary, payload, base = cast.summary(), cast_payload(cast), cast.base_digest

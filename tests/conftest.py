@@ -8,7 +8,6 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +20,9 @@ from bot.app import create_app, make_client
 from bot.clock import FixedClock
 from bot.config import normalize_database_url
 from bot.crypto import Cipher, generate_key
-from bot.deps import Deps
+from bot.deps import Deps, Services
 from bot.server import HttpServer, wsgi_app
+from bot.worker import InProcessWorker
 from storage.db import make_engine, make_session_factory, upgrade
 from tests.signing import SlackSender
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
@@ -113,9 +113,9 @@ def app(
 ) -> Iterator[RunningApp]:
     """The real Bolt app behind waitress on a free port, talking to the stand-in."""
     clock = FixedClock(NOW)
-    background = ThreadPoolExecutor(max_workers=2)
-    deps = Deps(session_factory, clock, background)
     client = make_client(token=BOT_TOKEN, base_url=standin.api_url)
+    worker = InProcessWorker(Services(session_factory, clock), client, threads=2)
+    deps = Deps(session_factory, clock, worker)
     bolt = create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps)
     server = HttpServer(wsgi_app(bolt, engine), host="127.0.0.1", port=0, threads=4)
     thread = server.start_in_thread()
@@ -132,4 +132,4 @@ def app(
     finally:
         server.stop()
         thread.join(timeout=10)
-        background.shutdown(wait=True)
+        worker.shutdown()

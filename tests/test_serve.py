@@ -65,6 +65,7 @@ def test_serve_http_answers_and_stops_cleanly_on_sigterm(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # so a failed test can stop the worker process too
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -84,7 +85,7 @@ def test_serve_http_answers_and_stops_cleanly_on_sigterm(
         assert process.wait(timeout=15) == 0
     finally:
         if process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
         _, stderr = process.communicate(timeout=5)
     assert "Traceback" not in stderr
     assert "serving HTTP on port" in stderr and "stopped" in stderr

@@ -83,17 +83,18 @@ def socket_app(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # so a failed test can stop the worker process too
     )
     try:
         try:
             ws.wait_for_connection(timeout=10)
         except AssertionError:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             raise AssertionError(f"serve did not connect: {process.communicate()[1]}") from None
         yield SocketModeApp(process, ws, standin)
     finally:
         if process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
         process.communicate(timeout=5)
 
 

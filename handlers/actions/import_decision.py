@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.access import Refusal, require
-from bot.background import after_ack
-from bot.deps import Deps
+from bot.deps import Deps, Services
 from bot.imports import (
     FileKind,
     StalePreview,
@@ -23,14 +22,15 @@ from bot.imports import (
 from bot.meta import unpack_int
 from bot.problems import InputRejected
 from bot.schedule.diff import headline, summary_lines
+from bot.worker import JobContext
 from handlers.blocks.import_preview import outcome_blocks
 from storage.db import session_scope
 from storage.imports import claim_pending, payload_of
 from storage.models import ImportStatus, PendingImport, Role
 
 
-def _pending(session: Session, action: dict[str, Any], user_id: str) -> PendingImport:
-    pending = claim_pending(session, pending_id=unpack_int(action.get("value", ""), "import", "id"))
+def _pending(session: Session, value: str, user_id: str) -> PendingImport:
+    pending = claim_pending(session, pending_id=unpack_int(value, "import", "id"))
     if pending is None:
         raise Refusal("This preview has expired. Upload the file again.")
     production = pending.production
@@ -46,9 +46,9 @@ def _pending(session: Session, action: dict[str, Any], user_id: str) -> PendingI
     return pending
 
 
-def _apply(session: Session, pending: PendingImport, *, user_id: str, deps: Deps) -> str:
+def _apply(session: Session, pending: PendingImport, *, user_id: str, services: Services) -> str:
     production = pending.production
-    now = deps.clock.now()
+    now = services.clock.now()
     payload = payload_of(session, pending)
     if pending.kind == FileKind.CAST:
         change = apply_cast_plan(
@@ -73,24 +73,23 @@ def _apply(session: Session, pending: PendingImport, *, user_id: str, deps: Deps
     return f"*Schedule applied* · {production.name}\n{headline(plan.diff)}\n```{body}```"
 
 
-def _finish(client: WebClient, body: dict[str, Any], text: str) -> None:
-    container = body.get("container", {})
+def _finish(client: WebClient, payload: dict[str, str], text: str) -> None:
     client.chat_update(
-        channel=container.get("channel_id") or body["channel"]["id"],
-        ts=container.get("message_ts") or body["message"]["ts"],
+        channel=payload["channel"],
+        ts=payload["ts"],
         text=text.split("\n", 1)[0],
         blocks=outcome_blocks(text=text),
     )
 
 
-def _decide(session: Session, action: dict[str, Any], user_id: str, deps: Deps) -> str:
+def _decide(session: Session, value: str, user_id: str, services: Services) -> str:
     try:
-        pending = _pending(session, action, user_id)
+        pending = _pending(session, value, user_id)
     except Refusal as refusal:
         return str(refusal)
     try:
         with session.begin_nested():
-            text = _apply(session, pending, user_id=user_id, deps=deps)
+            text = _apply(session, pending, user_id=user_id, services=services)
         pending.status = ImportStatus.APPLIED
     except (StalePreview, InputRejected) as refused:
         detail = refused.summary() if isinstance(refused, InputRejected) else str(refused)
@@ -99,46 +98,43 @@ def _decide(session: Session, action: dict[str, Any], user_id: str, deps: Deps) 
     return text
 
 
-def _cancel(session: Session, action: dict[str, Any], user_id: str) -> str:
+def _cancel(session: Session, value: str, user_id: str) -> str:
     try:
-        pending = _pending(session, action, user_id)
+        pending = _pending(session, value, user_id)
     except Refusal as refusal:
         return str(refusal)
     pending.status = ImportStatus.CANCELLED
     return "Import cancelled; nothing was changed."
 
 
-def apply(
-    ack: Ack,
-    action: dict[str, Any],
-    body: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    deps: Deps,
-) -> None:
+def apply(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     ack()
-
-    def work() -> None:
-        with session_scope(deps.session_factory) as session:
-            text = _decide(session, action, body["user"]["id"], deps)
-        _finish(client, body, text)  # after the commit: never claims what did not land
-
-    after_ack(deps, work, respond=respond)
+    deps.worker.submit(apply_import, _payload(action, body), response_url=body.get("response_url"))
 
 
-def cancel(
-    ack: Ack,
-    action: dict[str, Any],
-    body: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    deps: Deps,
-) -> None:
+def cancel(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     ack()
+    deps.worker.submit(cancel_import, _payload(action, body), response_url=body.get("response_url"))
 
-    def work() -> None:
-        with session_scope(deps.session_factory) as session:
-            text = _cancel(session, action, body["user"]["id"])
-        _finish(client, body, text)
 
-    after_ack(deps, work, respond=respond)
+def _payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
+    container = body.get("container", {})
+    return {
+        "value": action.get("value", ""),
+        "user_id": body["user"]["id"],
+        "channel": container.get("channel_id") or body["channel"]["id"],
+        "ts": container.get("message_ts") or body["message"]["ts"],
+    }
+
+
+def apply_import(job: JobContext, payload: dict[str, str]) -> None:
+    """The job: apply the previewed import, then say so in place of the preview."""
+    with session_scope(job.services.session_factory) as session:
+        text = _decide(session, payload["value"], payload["user_id"], job.services)
+    _finish(job.client, payload, text)  # after the commit: never claims what did not land
+
+
+def cancel_import(job: JobContext, payload: dict[str, str]) -> None:
+    with session_scope(job.services.session_factory) as session:
+        text = _cancel(session, payload["value"], payload["user_id"])
+    _finish(job.client, payload, text)

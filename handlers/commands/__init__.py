@@ -1,7 +1,7 @@
 """`/closedset SUBCOMMAND ...`: one Slack command, routed by its first word.
 
-Slack is answered at once (an empty acknowledgement); the subcommand then runs in the
-background in one database transaction and answers through `respond` (ephemeral messages)
+Slack is answered at once (an empty acknowledgement); the subcommand then runs as a job (see
+`bot.worker`) in one database transaction, and answers through `respond` (ephemeral messages)
 or `client.views_open` (modals; a trigger stays valid for 3 seconds).
 """
 
@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
+from slack_bolt import Ack, App
 
-from bot.background import after_ack
 from bot.deps import Deps
 from bot.ids import Command
+from bot.worker import JobContext
 from handlers.commands import help, scene, schedule, setup
 from storage.db import session_scope
 
@@ -29,31 +28,31 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
-def dispatch(
-    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, deps: Deps
-) -> None:
-    word, _, rest = (command.get("text") or "").strip().partition(" ")
-    handler = SUBCOMMANDS.get(word.lower() or "help")
-    if handler is None:
+def dispatch(ack: Ack, command: dict[str, Any], deps: Deps) -> None:
+    word = (command.get("text") or "").strip().partition(" ")[0].lower() or "help"
+    if word not in SUBCOMMANDS:
         ack(
             text=f"I don't know `{word[:30]}`. Try `/closedset help` for what you can do.",
             response_type="ephemeral",
         )
         return
     ack()
+    deps.worker.submit(run_subcommand, command, response_url=command.get("response_url"))
 
-    def work() -> None:
-        with session_scope(deps.session_factory) as db_session:
-            handler(
-                command=command,
-                args=rest.strip(),
-                client=client,
-                respond=respond,
-                db_session=db_session,
-                deps=deps,
-            )
 
-    after_ack(deps, work, respond=respond)
+def run_subcommand(job: JobContext, command: dict[str, Any]) -> None:
+    """The job: `command` is Slack's slash-command payload."""
+    word, _, rest = (command.get("text") or "").strip().partition(" ")
+    handler = SUBCOMMANDS[word.lower() or "help"]
+    with session_scope(job.services.session_factory) as db_session:
+        handler(
+            command=command,
+            args=rest.strip(),
+            client=job.client,
+            respond=job.respond(),
+            db_session=db_session,
+            services=job.services,
+        )
 
 
 def register(app: App) -> None:

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.access import Refusal, pick_production, split_production
-from bot.deps import Deps
+from bot.deps import Services
 from bot.meta import pack
 from bot.schedule.csv_format import normalize_scene_number
 from handlers.blocks.scene_modal import scene_modal
@@ -25,7 +25,7 @@ def run(
     args: str,
     client: WebClient,
     db_session: Session,
-    deps: Deps,
+    services: Services,
     **_: Any,
 ) -> None:
     text, name = split_production(args)
@@ -61,7 +61,7 @@ def run(
     )
     audit.record(
         db_session,
-        at=deps.clock.now(),
+        at=services.clock.now(),
         team_id=command["team_id"],
         actor=command["user_id"],
         action="scene.planned_content.read",

@@ -9,7 +9,7 @@ from slack_bolt import Respond
 from sqlalchemy.orm import Session
 
 from bot.access import pick_production, split_production
-from bot.deps import Deps
+from bot.deps import Services
 from handlers.blocks.schedule_list import PAGE_SIZE, SceneLine, schedule_blocks
 from storage import audit
 from storage.models import Production, Role
@@ -19,9 +19,9 @@ VIEWERS = (Role.COORDINATOR, Role.AD, Role.ADMIN)
 
 
 def page_blocks(
-    session: Session, *, production: Production, deps: Deps, offset: int, actor: str
+    session: Session, *, production: Production, services: Services, offset: int, actor: str
 ) -> list[dict[str, Any]]:
-    now = deps.clock.now()
+    now = services.clock.now()
     scenes, total = upcoming(
         session, production_id=production.id, since=now, offset=offset, limit=PAGE_SIZE
     )
@@ -62,7 +62,7 @@ def run(
     args: str,
     respond: Respond,
     db_session: Session,
-    deps: Deps,
+    services: Services,
     **_: Any,
 ) -> None:
     name = split_production(args)[1]
@@ -75,6 +75,6 @@ def run(
         doing="see the shooting schedule",
     )
     blocks = page_blocks(
-        db_session, production=production, deps=deps, offset=0, actor=command["user_id"]
+        db_session, production=production, services=services, offset=0, actor=command["user_id"]
     )
     respond(blocks=blocks, text=f"{production.name}: upcoming scenes", response_type="ephemeral")

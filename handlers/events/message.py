@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk import WebClient
-
 from bot.deps import Deps
 from bot.uploads import Upload, process
 
 
-def handle(event: dict[str, Any], body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+def handle(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     if event.get("channel_type") != "im" or event.get("subtype") != "file_share":
         return  # other messages are not ours to handle (yet)
     files = event.get("files") or []
@@ -24,4 +22,4 @@ def handle(event: dict[str, Any], body: dict[str, Any], client: WebClient, deps:
         text=event.get("text") or "",
     )
     # Fetching and parsing can take longer than Slack's 3 seconds: acknowledge now.
-    deps.background.submit(process, upload, client=client, deps=deps)
+    deps.worker.submit(process, upload, response_url=None)
