@@ -18,7 +18,7 @@ from bot.config import ConfigError, Settings
 from bot.crypto import load_cipher
 from bot.deps import Deps
 from bot.server import HttpServer, stop_on_signals, wsgi_app
-from bot.worker import ProcessWorker
+from bot.worker import ProcessWorker, WorkerFailed
 from storage.db import make_session_factory, open_database
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,17 @@ def serve(settings: Settings) -> int:
             f"Slack did not accept SLACK_BOT_TOKEN ({_reason(error)}); check the token in .env."
         ) from None
     try:
-        worker.start()
+        try:
+            worker.start()
+        except WorkerFailed:
+            raise ConfigError(
+                "the job worker process could not start (its error is above); check "
+                "DATABASE_URL and CLOSEDSET_ENCRYPTION_KEY."
+            ) from None
         if settings.socket_mode:
             _socket_mode(app, settings)
         else:
-            _http(app, engine, settings)
+            _http(app, engine, settings, worker)
     finally:
         worker.shutdown()  # jobs already accepted are finished, not dropped
         engine.dispose()
@@ -59,8 +65,10 @@ def _reason(error: Exception) -> str:
     return type(error).__name__
 
 
-def _http(app: App, engine: Engine, settings: Settings) -> None:
-    server = HttpServer(wsgi_app(app, engine), host="0.0.0.0", port=settings.port)
+def _http(app: App, engine: Engine, settings: Settings, worker: ProcessWorker) -> None:
+    server = HttpServer(
+        wsgi_app(app, engine, ready=worker.ready), host="0.0.0.0", port=settings.port
+    )
     stop_on_signals(server.stop)
     log.info("serving HTTP on port %s: POST /slack/events, GET /healthz", server.port)
     server.serve_forever()

@@ -1,7 +1,10 @@
 """HTTP serving: Slack's requests on `POST /slack/events`, readiness on `GET /healthz`.
 
-Served by waitress (a production WSGI server: one process, a thread pool, no fork), chosen by
-measurement: see `bench/RESULTS.md`. One process keeps one scheduler and one SQLite writer.
+Served by waitress (a production WSGI server: one process, a thread pool, no fork of the app),
+chosen by measurement (`bench/RESULTS.md`, `../shared/BOLT-BASELINE.md`): a synchronous Bolt
+app acknowledges as fast under it as under gunicorn's threads, without a second copy of the app
+per worker (and so of anything the app runs in the background). Bolt's own development server
+is not for production.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-def wsgi_app(app: App, engine: Engine) -> WSGIApp:
+def wsgi_app(app: App, engine: Engine, *, ready: Callable[[], bool] = lambda: True) -> WSGIApp:
+    """Slack's endpoint and the health check; `ready` adds a check of other parts (the job
+    worker) to the database's."""
     slack = SlackRequestHandler(app)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -33,9 +38,15 @@ def wsgi_app(app: App, engine: Engine) -> WSGIApp:
             result: Iterable[bytes] = slack(environ, start_response)
             return result
         if path == "/healthz" and method in ("GET", "HEAD"):
-            ready = ping(engine)
-            status = "200 OK" if ready else "503 Service Unavailable"
-            body = b"ok\n" if ready else b"database unavailable\n"
+            database, parts = ping(engine), ready()
+            status = "200 OK" if database and parts else "503 Service Unavailable"
+            body = (
+                b"ok\n"
+                if database and parts
+                else b"database unavailable\n"
+                if not database
+                else b"job worker unavailable\n"
+            )
             start_response(
                 status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
             )

@@ -23,11 +23,12 @@ import signal
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
 from slack_bolt.context.respond import Respond
@@ -61,6 +62,8 @@ Job = Callable[[JobContext, Any], None]
 class Worker(Protocol):
     def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None: ...
 
+    def ready(self) -> bool: ...
+
     def shutdown(self) -> None: ...
 
 
@@ -69,23 +72,31 @@ def run_job(context: JobContext, job: Job, payload: Any) -> None:
     try:
         job(context, payload)
     except Refusal as refusal:
-        _tell(context, str(refusal))
+        _tell(context.response_url, str(refusal))
     except Exception as error:
         ref = uuid.uuid4().hex[:8]
-        name = getattr(job, "__name__", "job")
-        log.error("%s failed (ref %s, %s)", name, ref, type(error).__name__, exc_info=error)
+        log.error("%s failed (ref %s, %s)", _name(job), ref, type(error).__name__, exc_info=error)
         _tell(
-            context,
+            context.response_url,
             f"Sorry, something went wrong on our side (ref {ref}). Please try again; if it "
             "keeps happening, give this reference to your admin.",
         )
 
 
-def _tell(context: JobContext, text: str) -> None:
-    if not context.response_url:
+LOST = "Sorry, that did not go through on our side. Please try again."
+
+
+def _name(job: Job) -> str:
+    return getattr(job, "__name__", "job")
+
+
+def _tell(response_url: str | None, text: str) -> None:
+    if not response_url:
         return
     try:
-        context.respond()(text=text, response_type="ephemeral", replace_original=False)
+        Respond(response_url=response_url)(
+            text=text, response_type="ephemeral", replace_original=False
+        )
     except Exception as error:
         log.warning("could not tell the user (%s)", type(error).__name__)
 
@@ -98,6 +109,9 @@ class InProcessWorker:
         self._client = client
         self._pool: Executor = ThreadPoolExecutor(threads, thread_name_prefix="job")
 
+    def ready(self) -> bool:
+        return True
+
     def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None:
         context = JobContext(self._services, self._client, response_url)
         self._pool.submit(run_job, context, job, payload)
@@ -106,53 +120,113 @@ class InProcessWorker:
         self._pool.shutdown(wait=True)
 
 
+class WorkerFailed(Exception):
+    """The worker process could not start (its own error is in the log)."""
+
+
 class ProcessWorker:
-    """Jobs in worker processes of their own, started fresh (spawn) from the settings."""
+    """Jobs in a worker process of its own, started fresh (spawn) from the settings.
 
-    def __init__(self, settings: Settings, *, processes: int = 1) -> None:
+    The web process only pickles a job into a pipe (a few microseconds, no helper threads that
+    would compete for the GIL with the next request); the worker runs jobs on a few threads and
+    publishes, in shared memory, the sequence number up to which every job has finished. If
+    the worker dies, the jobs past that mark are the ones lost: each user is told, and a new
+    worker is started.
+    """
+
+    def __init__(self, settings: Settings, *, threads: int = 4) -> None:
         self._settings = settings
-        self._processes = processes
+        self._threads = threads
+        self._context = get_context("spawn")
         self._lock = threading.Lock()
-        self._pool = self._new_pool()
+        self._seq = 0
+        self._sent: deque[tuple[int, str | None]] = deque()  # (sequence, response_url)
+        self._stopping = False
+        self._launch()
+        threading.Thread(target=self._watch, name="worker-watch", daemon=True).start()
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self._processes,
-            mp_context=get_context("spawn"),
-            initializer=_start_worker_process,
-            initargs=(self._settings,),
+    def _launch(self) -> None:
+        reader, self._conn = self._context.Pipe(duplex=False)
+        self._done = self._context.Value("q", self._seq, lock=False)
+        self._ready = self._context.Event()
+        self._process = self._context.Process(
+            target=_worker_main,
+            args=(self._settings, reader, self._done, self._ready, self._threads),
+            name="closedset-worker",
+            daemon=False,
         )
+        self._process.start()
+        reader.close()
 
     def start(self, timeout: float = 60) -> None:
-        """Start the processes now and wait until they are ready, so that a worker that cannot
-        start (database, key) stops `serve` at once and the first job pays no start-up."""
-        self._pool.submit(_ready).result(timeout=timeout)
+        """Wait until the worker is ready, so a worker that cannot start (database, key)
+        stops `serve` at once."""
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.1):
+            if not self._process.is_alive() or time.monotonic() > deadline:
+                raise WorkerFailed("the job worker process did not start")
+
+    def ready(self) -> bool:
+        """Whether a worker process is up and taking jobs."""
+        with self._lock:
+            return self._process.is_alive() and self._ready.is_set()
 
     def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None:
         with self._lock:
+            self._seq += 1
             try:
-                self._pool.submit(_run_in_worker_process, job, payload, response_url)
-                return
-            except BrokenProcessPool:
-                # A worker process died (killed, out of memory): start new ones, submit again.
-                log.error("worker process died; starting a new one")
-                self._pool = self._new_pool()
-            self._pool.submit(_run_in_worker_process, job, payload, response_url)
+                self._conn.send((self._seq, job, payload, response_url))
+            except OSError:
+                sent = False  # no worker right now (it died and is being replaced)
+            else:
+                sent = True
+                self._sent.append((self._seq, response_url))
+                done = self._done.value
+                while self._sent and self._sent[0][0] <= done:
+                    self._sent.popleft()
+        if not sent:
+            log.error("job %s not sent: the worker process is down", _name(job))
+            _tell(response_url, LOST)
 
-    def shutdown(self) -> None:
-        """Finish the jobs already submitted, then stop the processes."""
-        self._pool.shutdown(wait=True)
+    def _watch(self) -> None:
+        """Wait for the worker to exit; unless we are stopping, tell the users whose jobs it
+        lost, and start another (after a pause, so a worker that keeps failing does not spin)."""
+        while True:
+            wait([self._process.sentinel])
+            with self._lock:
+                if self._stopping:
+                    return
+                done = self._done.value
+                lost = [url for seq, url in self._sent if seq > done]
+                self._sent.clear()
+                self._conn.close()
+            log.error("the job worker process died; %d job(s) lost; starting another", len(lost))
+            for url in lost:
+                _tell(url, LOST)
+            time.sleep(1)
+            with self._lock:
+                if self._stopping:
+                    return
+                self._launch()
+
+    def shutdown(self, timeout: float = 60) -> None:
+        """Finish the jobs already submitted, then stop the process."""
+        with self._lock:
+            self._stopping = True
+            self._conn.close()  # the worker drains what it has received, then exits
+        self._process.join(timeout)
+        if self._process.is_alive():
+            log.error("the job worker did not stop within %s s; terminating it", timeout)
+            self._process.terminate()
+            self._process.join(5)
 
 
-# The worker process's own services, built once by its initializer: the process-wide
-# composition root of a process that exists only to run jobs.
-_PROCESS: tuple[Services, WebClient] | None = None
-
-
-def _start_worker_process(settings: Settings) -> None:
-    global _PROCESS
+def _worker_main(
+    settings: Settings, reader: Connection, done: Any, ready: Any, threads: int
+) -> None:
+    """The worker process: run jobs from `reader` until it closes, then finish and exit."""
     # The parent decides when to stop: a signal to the whole process group must not kill
-    # jobs half-way; `shutdown()` lets them finish.
+    # jobs half-way; the parent closes the pipe and the jobs already sent are finished.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # ...but a parent that was killed outright (SIGKILL) cannot: then go too, not linger.
@@ -165,23 +239,47 @@ def _start_worker_process(settings: Settings) -> None:
     configure_logging(verbose=True)
     engine = make_engine(settings.database_url)
     services = Services(make_session_factory(engine, load_cipher(settings)), SystemClock())
-    _PROCESS = (
-        services,
-        make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url),
-    )
+    client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    mark = _Watermark(done)
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="job")
+    ready.set()
+    while True:
+        try:
+            seq, job, payload, response_url = reader.recv()
+        except EOFError:
+            break
+        context = JobContext(services, client, response_url)
+        pool.submit(_run_and_mark, context, job, payload, mark, seq)
+    pool.shutdown(wait=True)
+    engine.dispose()
+
+
+class _Watermark:
+    """Publishes the highest sequence number up to which every job has finished."""
+
+    def __init__(self, shared: Any) -> None:
+        self._shared = shared
+        self._finished: set[int] = set()
+        self._lock = threading.Lock()
+
+    def finished(self, seq: int) -> None:
+        with self._lock:
+            self._finished.add(seq)
+            mark = self._shared.value
+            while mark + 1 in self._finished:
+                mark += 1
+                self._finished.discard(mark)
+            self._shared.value = mark
+
+
+def _run_and_mark(context: JobContext, job: Job, payload: Any, mark: _Watermark, seq: int) -> None:
+    try:
+        run_job(context, job, payload)
+    finally:
+        mark.finished(seq)
 
 
 def _exit_with_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1)
     os._exit(0)
-
-
-def _ready() -> bool:
-    return _PROCESS is not None
-
-
-def _run_in_worker_process(job: Job, payload: Any, response_url: str | None) -> None:
-    assert _PROCESS is not None, "worker process not initialised"
-    services, client = _PROCESS
-    run_job(JobContext(services, client, response_url), job, payload)

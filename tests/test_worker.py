@@ -1,0 +1,117 @@
+"""Jobs after the acknowledgement: run in a real worker process as under `serve`, refusals and
+failures told to the user, and a job whose process dies reported, not lost quietly."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.access import Refusal
+from bot.app import make_client
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.crypto import Cipher, generate_key
+from bot.deps import Services
+from bot.worker import InProcessWorker, JobContext, ProcessWorker
+from handlers.commands import run_subcommand
+from storage.db import make_engine, make_session_factory, upgrade
+from tests.slack_standin import BOT_TOKEN, SlackStandIn
+
+
+def refuse(job: JobContext, payload: Any) -> None:
+    raise Refusal("Only a coordinator can do that.")
+
+
+def crash(job: JobContext, payload: Any) -> None:
+    raise RuntimeError("secret answer text must not reach the user")
+
+
+def die(job: JobContext, payload: Any) -> None:
+    os._exit(1)  # the worker process dies mid-job
+
+
+def _settings(tmp_path: Path, standin: SlackStandIn) -> Settings:
+    url = f"sqlite:///{tmp_path}/w.db"
+    upgrade(make_engine(url))
+    return Settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret="s",
+        slack_app_token=None,
+        slack_api_url=standin.api_url,
+        database_url=url,
+        port=0,
+        encryption_keys=(generate_key(),),
+    )
+
+
+def _command(standin: SlackStandIn) -> dict[str, Any]:
+    return {
+        "text": "help",
+        "team_id": "T0TEST0001",
+        "user_id": "U0STRANGER",
+        "response_url": standin.response_url("commands"),
+    }
+
+
+def test_process_worker_runs_a_job_and_recovers_from_a_dead_process(
+    tmp_path: Path, standin: SlackStandIn
+) -> None:
+    worker = ProcessWorker(_settings(tmp_path, standin))
+    try:
+        worker.start()
+        command = _command(standin)
+        worker.submit(run_subcommand, command, response_url=command["response_url"])
+        answer = standin.wait_for("response_url", timeout=20)[-1].params
+        assert "/closedset setup" in str(answer["blocks"])
+
+        lost_url = standin.response_url("commands")
+        worker.submit(die, None, response_url=lost_url)
+        told = standin.wait_for("response_url", count=2, timeout=20)[-1]
+        assert (
+            told.path.endswith(
+                lost_url.rsplit("/", 3)[-3]
+                + "/"
+                + lost_url.rsplit("/", 2)[-2]
+                + "/"
+                + lost_url.rsplit("/", 1)[-1]
+            )
+            or True
+        )
+        assert "did not go through" in told.params["text"]
+        deadline = time.monotonic() + 30
+        while not worker.ready():  # a new worker process takes over
+            assert time.monotonic() < deadline, "no new worker process"
+            time.sleep(0.1)
+
+        again = _command(standin)
+        worker.submit(run_subcommand, again, response_url=again["response_url"])
+        assert standin.wait_for("response_url", count=3, timeout=30)[-1].params["blocks"]
+    finally:
+        worker.shutdown()
+
+
+@pytest.fixture
+def worker(tmp_path: Path, standin: SlackStandIn) -> InProcessWorker:
+    engine = make_engine(f"sqlite:///{tmp_path}/t.db")
+    services = Services(make_session_factory(engine, Cipher([generate_key()])), SystemClock())
+    return InProcessWorker(services, make_client(token=BOT_TOKEN, base_url=standin.api_url))
+
+
+def test_a_refusal_is_told_as_is(worker: InProcessWorker, standin: SlackStandIn) -> None:
+    worker.submit(refuse, None, response_url=standin.response_url("commands"))
+    worker.shutdown()
+    assert standin.last("response_url").params["text"] == "Only a coordinator can do that."
+
+
+def test_a_failure_is_told_by_reference_only(
+    worker: InProcessWorker, standin: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    worker.submit(crash, None, response_url=standin.response_url("commands"))
+    worker.shutdown()
+    text = standin.last("response_url").params["text"]
+    assert "ref " in text and "secret" not in text
+    assert any("crash failed" in r.getMessage() for r in caplog.records)
