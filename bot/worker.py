@@ -83,6 +83,8 @@ def run_job(context: JobContext, job: Job, payload: Any) -> None:
         )
 
 
+WORKER_NICENESS = 19
+
 LOST = "Sorry, that did not go through on our side. Please try again."
 
 
@@ -231,6 +233,9 @@ def _worker_main(
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # ...but a parent that was killed outright (SIGKILL) cannot: then go too, not linger.
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    # Jobs yield the CPU to acknowledgements: Slack allows 3 seconds to acknowledge, while
+    # an answer can wait its turn for the moments of a burst. An idle machine loses nothing.
+    os.nice(WORKER_NICENESS)
     from bot.app import make_client
     from bot.cli import configure_logging
     from bot.crypto import load_cipher
