@@ -5,9 +5,10 @@ only when the listener returns; so listeners acknowledge and hand the rest (quer
 calls, posts to `response_url`) to a worker as a *job*: a module-level function and a payload of
 plain data (ids and Slack's own request fields), never live objects.
 
-`serve` runs jobs in a separate worker process (`ProcessWorker`): the web process then only
-verifies, acknowledges and forwards, so a burst of work cannot hold up the acknowledgements of
-later requests on the GIL (measured in `bench/RESULTS.md`). Tests use `InProcessWorker`, which
+`serve` runs jobs in a separate worker process (`ProcessWorker`), at the lowest CPU priority:
+the web process then only verifies, acknowledges and forwards, so a burst of work holds up
+neither the acknowledgements of later requests on the GIL nor, as much, their share of the CPU
+(measured in `bench/RESULTS.md`). Tests use `InProcessWorker`, which
 runs the very same jobs on threads.
 
 A job's failure cannot reach Bolt's error handler, so `run_job` handles it the same way: a
