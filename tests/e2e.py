@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -152,3 +156,17 @@ def open_modal(app: RunningApp, text: str, user_id: str) -> dict[str, Any]:
     assert app.slack.command(text, user_id=user_id).status == 200
     view: dict[str, Any] = app.standin.wait_for("views.open", count=before + 1)[-1].json("view")
     return view
+
+
+def start_serve(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """`closedset serve` as its own process, in its own session so that a failed test can
+    stop it together with its job worker (`os.killpg`)."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("closedset")), "serve"],
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )

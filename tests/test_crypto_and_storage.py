@@ -83,6 +83,18 @@ def _production(session: Session) -> Production:
     )
 
 
+def _import(session: Session, production: Production, schedule: ImportedSchedule) -> None:
+    plan = plan_schedule_import(session, production=production, schedule=schedule)
+    apply_schedule_plan(
+        session,
+        production=production,
+        schedule=schedule,
+        base_digest=plan.base_digest,
+        now=NOW,
+        actor="UC",
+    )
+
+
 def _scene(number: str, day: int, content: str | None) -> ImportedScene:
     return ImportedScene(
         number=number,
@@ -108,15 +120,7 @@ def test_no_plaintext_in_the_raw_database(
             entries=[RosterEntry("1", "Lena", "Jane Doe", "UP1")],
         )
         schedule = ImportedSchedule((_scene("42A", 10, SECRET),), "csv")
-        plan = plan_schedule_import(session, production=production, schedule=schedule)
-        apply_schedule_plan(
-            session,
-            production=production,
-            schedule=schedule,
-            base_digest=plan.base_digest,
-            now=NOW,
-            actor="UC",
-        )
+        _import(session, production, schedule)
         save_pending(
             session,
             production_id=production.id,
@@ -172,15 +176,7 @@ def test_times_are_stored_aware_and_read_back_in_utc(
             tuple(ImportedScene(**{**s.__dict__, "cast_refs": ()}) for s in schedule.scenes),
             "csv",
         )
-        plan = plan_schedule_import(session, production=production, schedule=schedule)
-        apply_schedule_plan(
-            session,
-            production=production,
-            schedule=schedule,
-            base_digest=plan.base_digest,
-            now=NOW,
-            actor="UC",
-        )
+        _import(session, production, schedule)
     with session_factory() as session:
         starts = {s.number: s.start_at for s in session.scalars(select(Scene))}
     assert starts["1"].tzinfo is not None

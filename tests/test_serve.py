@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,10 +18,9 @@ from slack_sdk import WebClient
 from bot.crypto import generate_key
 from bot.server import wsgi_app
 from storage.db import make_engine
+from tests.e2e import start_serve
 from tests.signing import SlackSender
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
-
-CLOSEDSET = str(Path(sys.executable).with_name("closedset"))
 
 
 def _free_port() -> int:
@@ -50,7 +48,6 @@ def test_serve_http_answers_and_stops_cleanly_on_sigterm(
 ) -> None:
     port = _free_port()
     env = {
-        "PATH": os.environ.get("PATH", ""),
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": "serve-secret",
         "SLACK_API_URL": standin.api_url,
@@ -58,15 +55,7 @@ def test_serve_http_answers_and_stops_cleanly_on_sigterm(
         "PORT": str(port),
         "CLOSEDSET_ENCRYPTION_KEY": generate_key(),
     }
-    process = subprocess.Popen(
-        [CLOSEDSET, "serve"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # so a failed test can stop the worker process too
-    )
+    process = start_serve(env, tmp_path)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process)

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import pytest
 from bot.crypto import generate_key
 from bot.ids import ScheduleAction
 from bot.meta import pack
+from tests.e2e import start_serve
 from tests.signing import DEFAULT_CHANNEL, VERIFICATION_TOKEN
 from tests.slack_standin import (
     API_APP_ID,
@@ -35,7 +35,6 @@ from tests.slack_standin import (
 )
 from tests.ws_standin import SocketModeStandIn
 
-CLOSEDSET = str(Path(sys.executable).with_name("closedset"))
 STRANGER = "U0STRANGER"
 
 
@@ -69,22 +68,13 @@ def socket_app(
 
     standin.respond("apps.connections.open", connections_open)
     env = {
-        "PATH": os.environ.get("PATH", ""),
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_APP_TOKEN": APP_TOKEN,
         "SLACK_API_URL": standin.api_url,
         "DATABASE_URL": f"sqlite:///{tmp_path}/socket.db",
         "CLOSEDSET_ENCRYPTION_KEY": generate_key(),
     }
-    process = subprocess.Popen(
-        [CLOSEDSET, "serve"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # so a failed test can stop the worker process too
-    )
+    process = start_serve(env, tmp_path)
     try:
         try:
             ws.wait_for_connection(timeout=10)
