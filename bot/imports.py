@@ -108,8 +108,7 @@ def plan_schedule_import(
     cast, problems = resolve_schedule_cast(schedule, known)
     if problems:
         raise InputRejected(problems)
-    diff = scenes.plan_import(session, production=production, schedule=schedule, cast=cast)
-    base = scenes.digest(scenes.current_states(session, production_id=production.id))
+    diff, base = scenes.plan_import(session, production=production, schedule=schedule, cast=cast)
     return SchedulePlan(schedule, cast, diff, base)
 
 

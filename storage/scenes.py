@@ -112,9 +112,12 @@ def plan_import(
     production: Production,
     schedule: ImportedSchedule,
     cast: Mapping[str, tuple[str, ...]],
-) -> ScheduleDiff:
+) -> tuple[ScheduleDiff, str]:
+    """The change the import would make, and the digest of the schedule it was planned on
+    (each read and decrypted once)."""
+    current = current_states(session, production_id=production.id)
     incoming = incoming_states(session, production=production, schedule=schedule, cast=cast)
-    return plan_schedule_change(current_states(session, production_id=production.id), incoming)
+    return plan_schedule_change(current, incoming), digest(current)
 
 
 def apply_diff(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +39,11 @@ class _Directory:
 
 def _usable(user: dict[str, Any], row: CastRow) -> Problem | None:
     if user.get("deleted"):
-        return Problem(f"the Slack account for '{row.slack_ref}' is deactivated", row.row, "Slack")
+        return Problem(
+            f"the Slack account for '{row.slack_ref}' is deactivated", row.row, SLACK_COLUMN
+        )
     if user.get("is_bot"):
-        return Problem(f"'{row.slack_ref}' is a bot, not a person", row.row, "Slack")
+        return Problem(f"'{row.slack_ref}' is a bot, not a person", row.row, SLACK_COLUMN)
     return None
 
 
@@ -55,17 +57,19 @@ def _find(client: WebClient, directory: _Directory, row: CastRow) -> dict[str, A
             if len(matches) == 1:
                 return matches[0]
             if not matches:
-                return Problem(f"nobody in this workspace has the handle {ref}", row.row, "Slack")
+                return Problem(
+                    f"nobody in this workspace has the handle {ref}", row.row, SLACK_COLUMN
+                )
             return Problem(
                 f"{len(matches)} people answer to {ref}; use their email or member ID",
                 row.row,
-                "Slack",
+                SLACK_COLUMN,
             )
         return dict(client.users_info(user=ref)["user"])
     except SlackApiError as error:
         code = error.response.get("error", "")
         if code in ("users_not_found", "user_not_found"):
-            return Problem(f"no Slack user found for '{ref}'", row.row, "Slack")
+            return Problem(f"no Slack user found for '{ref}'", row.row, SLACK_COLUMN)
         raise
 
 
@@ -97,11 +101,3 @@ def resolve_cast_rows(client: WebClient, rows: Sequence[CastRow]) -> list[Roster
     if problems:
         raise InputRejected(problems)
     return entries
-
-
-def roster_lines(entries: Iterable[RosterEntry]) -> list[str]:
-    return [
-        f"{e.cast_number}. {e.character or '(no character)'}: {e.performer_name} "
-        f"<@{e.slack_user_id}>"
-        for e in entries
-    ]
