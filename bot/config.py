@@ -32,6 +32,7 @@ class Settings:
     database_url: str
     port: int
     encryption_keys: tuple[str, ...]
+    delivery_sweep_seconds: float = 5.0
 
     @property
     def socket_mode(self) -> bool:
@@ -97,7 +98,23 @@ def load_settings(
         database_url=normalize_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         port=_port(get("PORT")),
         encryption_keys=_keys(get("CLOSEDSET_ENCRYPTION_KEY")),
+        delivery_sweep_seconds=_sweep(get("CLOSEDSET_DELIVERY_SWEEP_SECONDS")),
     )
+
+
+def _sweep(value: str | None) -> float:
+    if value is None:
+        return 5.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0
+    if not 0.1 <= seconds <= 300:
+        raise ConfigError(
+            "CLOSEDSET_DELIVERY_SWEEP_SECONDS must be a number of seconds between 0.1 and 300 "
+            "(default 5); leave it unset unless you have a reason."
+        )
+    return seconds
 
 
 def _api_url(value: str | None) -> str:

@@ -43,3 +43,33 @@ class SceneView(StrEnum):
 
 # Inside each input block the element's action_id is "value": the block_id says what it is.
 VALUE = "value"
+
+
+class BoundaryAction(StrEnum):
+    """Buttons in a performer's DM (values: `pack("prompt", s=scene, r=revision)`)."""
+
+    REVIEW = "boundary_review"
+    CHANGES = "boundary_changes"
+    TALK = "boundary_talk"
+    WITHDRAW = "boundary_withdraw"
+
+
+class CoordinatorAction(StrEnum):
+    VIEW_ANSWER = "coordinator_view_answer"
+    VIEW_FAILURE = "coordinator_view_failure"
+    VIEW_STATUS = "coordinator_view_status"
+
+
+class ConfirmView(StrEnum):
+    CALLBACK = "boundary_confirm"
+
+
+class ChangesView(StrEnum):
+    CALLBACK = "boundary_changes_submit"
+    NOTE = "note"
+    ITEM = "item_"  # + the checklist item's id
+
+
+class ChecklistView(StrEnum):
+    CALLBACK = "checklist_submit"
+    ITEMS = "items"

@@ -26,7 +26,7 @@ from bot.schedule.diff import ScheduleDiff, headline, summary_lines
 from bot.schedule.model import ImportedScene, ImportedSchedule
 from bot.schedule.uss import looks_like_uss, parse_uss
 from bot.text import fold
-from storage import audit, roster, scenes
+from storage import audit, deliveries, roster, scenes
 from storage.models import Production
 from storage.roster import CastChange, plan_cast_change
 
@@ -129,7 +129,8 @@ def apply_schedule_plan(
             "The schedule changed since this preview. Upload the file again to see the "
             "current changes."
         )
-    scenes.apply_diff(session, production=production, diff=fresh.diff, now=now)
+    grew = scenes.apply_diff(session, production=production, diff=fresh.diff, now=now)
+    deliveries.sync_production(session, production, now=now, changed=grew)
     audit.record(
         session,
         at=now,
@@ -214,6 +215,7 @@ def apply_cast_plan(
         )
     change = plan_cast_change(current, entries)
     roster.apply_roster(session, production_id=production.id, entries=entries)
+    deliveries.sync_production(session, production, now=now)
     audit.record(
         session,
         at=now,

@@ -50,6 +50,8 @@ class JobContext:
     services: Services
     client: WebClient
     response_url: str | None
+    wake: Callable[[], None] = lambda: None
+    """Call after planning deliveries due now: the dispatcher looks at once."""
 
     def respond(self) -> Respond:
         if not self.response_url:
@@ -62,6 +64,9 @@ Job = Callable[[JobContext, Any], None]
 
 class Worker(Protocol):
     def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None: ...
+
+    def wake(self) -> None:
+        """Have the delivery dispatcher look for due rows now."""
 
     def ready(self) -> bool: ...
 
@@ -105,19 +110,32 @@ def _tell(response_url: str | None, text: str) -> None:
 
 
 class InProcessWorker:
-    """Jobs on a thread pool in this process."""
+    """Jobs on a thread pool in this process; `wake` runs `on_wake` there too (tests pass a
+    dispatcher's `run_due`, or a scheduler's `wake`)."""
 
-    def __init__(self, services: Services, client: WebClient, *, threads: int = 4) -> None:
+    def __init__(
+        self,
+        services: Services,
+        client: WebClient,
+        *,
+        threads: int = 4,
+        on_wake: Callable[[], object] | None = None,
+    ) -> None:
         self._services = services
         self._client = client
         self._pool: Executor = ThreadPoolExecutor(threads, thread_name_prefix="job")
+        self._on_wake = on_wake
 
     def ready(self) -> bool:
         return True
 
     def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None:
-        context = JobContext(self._services, self._client, response_url)
+        context = JobContext(self._services, self._client, response_url, self.wake)
         self._pool.submit(run_job, context, job, payload)
+
+    def wake(self) -> None:
+        if self._on_wake is not None:
+            self._pool.submit(_call_logged, self._on_wake)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
@@ -191,6 +209,9 @@ class ProcessWorker:
             log.error("job %s not sent: the worker process is down", _name(job))
             _tell(response_url, LOST)
 
+    def wake(self) -> None:
+        self.submit(_wake, None, response_url=None)
+
     def _watch(self) -> None:
         """Wait for the worker to exit; unless we are stopping, tell the users whose jobs it
         lost, and start another (after a pause, so a worker that keeps failing does not spin)."""
@@ -240,24 +261,42 @@ def _worker_main(
     from bot.app import make_client
     from bot.cli import configure_logging
     from bot.crypto import load_cipher
+    from bot.delivery.dispatch import Dispatcher
+    from bot.delivery.scheduler import DeliveryScheduler
     from storage.db import make_engine, make_session_factory
 
     configure_logging(verbose=True)
     engine = make_engine(settings.database_url)
     services = Services(make_session_factory(engine, load_cipher(settings)), SystemClock())
     client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    scheduler = DeliveryScheduler(
+        Dispatcher(services, client), sweep_seconds=settings.delivery_sweep_seconds
+    )
     mark = _Watermark(done)
     pool = ThreadPoolExecutor(threads, thread_name_prefix="job")
+    scheduler.start()
     ready.set()
     while True:
         try:
             seq, job, payload, response_url = reader.recv()
         except EOFError:
             break
-        context = JobContext(services, client, response_url)
+        context = JobContext(services, client, response_url, scheduler.wake)
         pool.submit(_run_and_mark, context, job, payload, mark, seq)
     pool.shutdown(wait=True)
+    scheduler.shutdown()
     engine.dispose()
+
+
+def _wake(job: JobContext, payload: None) -> None:
+    job.wake()
+
+
+def _call_logged(fn: Callable[[], object]) -> None:
+    try:
+        fn()
+    except Exception as error:
+        log.error("wake-up failed (%s)", type(error).__name__, exc_info=error)
 
 
 class _Watermark:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -84,6 +85,7 @@ class Production(Base):
     escalation_minutes: Mapped[int] = mapped_column(Integer, default=12 * 60)
     default_call: Mapped[time] = mapped_column(Time, default=time(7, 0))
     intimacy_category: Mapped[str | None] = mapped_column(String(120))
+    move_tolerance_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -239,8 +241,122 @@ class ProcessedEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class ChecklistItem(Base):
+    """One item of a production's boundary checklist (kissing, nudity level, ...), in order.
+    Items are retired, not deleted, so earlier answers keep their labels."""
+
+    __tablename__ = "checklist_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    production_id: Mapped[int] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(150))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AnswerKind(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    CHANGES = "changes"
+    TALK = "talk"
+    WITHDRAWN = "withdrawn"
+
+
+class BoundaryAnswer(Base):
+    """One answer of one performer about one scene, at the scene's revision then. Answers are
+    only ever added: the latest at the scene's current revision is the performer's state, and
+    `boundaries_ct` (encrypted JSON: checklist answers and free text) is set on CHANGES, making
+    it the performer's newest version of their boundaries for the scene."""
+
+    __tablename__ = "boundary_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    production_id: Mapped[int] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    scene_id: Mapped[int] = mapped_column(ForeignKey("scene.id", ondelete="CASCADE"), index=True)
+    performer_id: Mapped[str] = mapped_column(String(32), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[AnswerKind] = mapped_column(_enum(AnswerKind))
+    boundaries_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeliveryKind(enum.StrEnum):
+    PROMPT = "prompt"  # performer: please review and confirm
+    NUDGE = "nudge"  # performer: a reminder, once
+    ESCALATION = "escalation"  # coordinator: confirmations still missing
+    SHORT_NOTICE = "short_notice"  # coordinator: performers were asked inside the lead
+    LAPSED = "lapsed"  # performer: the scene changed, your answer no longer holds
+    REMOVED = "removed"  # performer: the scene is off the schedule
+    ANSWER = "answer"  # coordinator: a performer answered (who and what: in the modal)
+    UNDELIVERABLE = "undeliverable"  # coordinator: a message could not be delivered
+
+
+class DeliveryStatus(enum.StrEnum):
+    PLANNED = "planned"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"  # Slack refused for good; a coordinator was told
+    CANCELLED = "cancelled"  # the plan changed before it was due
+    SKIPPED = "skipped"  # due, but no longer useful (scene started, already answered)
+
+
+class Delivery(Base):
+    """A message the app has to send: what, to whom, when and why. The single source of truth
+    for everything sent on a schedule or on behalf of a performer (see `bot.delivery`).
+
+    `key` names the thing once (kind, scene, revision, recipient...): planning the same thing
+    twice finds the row already there, so nothing is ever sent twice for the same thing."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (Index("ix_delivery_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    production_id: Mapped[int] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    scene_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scene.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind))
+    recipient: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """After a failed attempt: when to try again (`due_at` keeps the planned time)."""
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    scene: Mapped[Scene | None] = relationship()
+
+
+class DispatcherInstance(Base):
+    """A running dispatcher, so claims of one that died can be taken over (`bot.delivery`)."""
+
+    __tablename__ = "dispatcher_instance"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 ENCRYPTED_COLUMNS: tuple[tuple[type[Base], tuple[str, ...]], ...] = (
     (Scene, ("planned_content_ct", "synopsis_ct")),
     (PendingImport, ("payload_ct",)),
+    (BoundaryAnswer, ("boundaries_ct",)),
 )
 """Every column holding ciphertext, for key rotation (`closedset db reencrypt`)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -122,17 +122,21 @@ def plan_import(
 
 def apply_diff(
     session: Session, *, production: Production, diff: ScheduleDiff, now: datetime
-) -> None:
+) -> dict[int, frozenset[str]]:
     """Write `diff` (planned against the current state in this same transaction).
 
-    Removed scenes are kept, marked removed, so what hangs off them can be cancelled; a
-    scene's revision grows when its planned content changes or it comes back.
+    Removed scenes are kept, marked removed, so what hangs off them can be cancelled. A scene's
+    revision, what performers confirm, grows when its planned content changes, when it moves
+    by more than the production's tolerance, when it becomes intimate, or when it comes back:
+    returns, by scene id, why it grew ("content", "time", "intimacy", "returned").
     """
     by_number = {s.number: s for s in _scenes(session, production.id)}
     entries = {
         e.cast_number: e
         for e in session.scalars(select(CastEntry).where(CastEntry.production_id == production.id))
     }
+    tolerance = timedelta(minutes=production.move_tolerance_minutes)
+    grew: dict[int, frozenset[str]] = {}
     for change in diff.changes:
         scene = by_number.get(change.number)
         if change.kind is Kind.REMOVED:
@@ -150,8 +154,18 @@ def apply_diff(
         elif scene.removed:
             scene.removed = False
             scene.revision += 1
-        elif change.content_changed:
-            scene.revision += 1
+            grew[scene.id] = frozenset({"returned"})
+        else:
+            reasons = set()
+            if change.content_changed:
+                reasons.add("content")
+            if abs(after.start_at - scene.start_at) > tolerance:
+                reasons.add("time")
+            if after.intimacy and not scene.intimacy:
+                reasons.add("intimacy")
+            if reasons:
+                scene.revision += 1
+                grew[scene.id] = frozenset(reasons)
         scene.shoot_date = after.start_at.astimezone(ZoneInfo(production.time_zone)).date()
         scene.start_at = after.start_at
         scene.start_estimated = after.start_estimated
@@ -162,6 +176,7 @@ def apply_diff(
         scene.cast = [entries[n] for n in after.cast if n in entries]
         scene.updated_at = now
     session.flush()
+    return grew
 
 
 def upcoming(

@@ -1,0 +1,350 @@
+"""Sending due deliveries: claim, send, record — once each, never dropped.
+
+`Dispatcher.run_due()` claims due rows in batches (see `storage.deliveries` for how a claim
+stays exclusive across instances) and sends each batch concurrently on a thread pool; Slack's
+per-channel pacing is kept by sending to one recipient at a time. DMs are posted to the user ID
+itself, which Slack delivers to the app's DM with that user: no `conversations.open` first.
+
+Outcomes:
+- sent: the row records the channel and `ts` (so it can be updated in place later);
+- Slack asks to wait (429), fails (5xx) or cannot be reached: the Web API client already retried
+  a few times (`bot.app.make_client`); the row goes back to PLANNED with `not_before` set by
+  `Retry-After` or by a capped exponential backoff, and is tried again until it expires;
+- Slack refuses for good (the user left, the channel is gone): the row is FAILED and every
+  coordinator of the production is told privately (an UNDELIVERABLE message with a View
+  button) — as is a message that could not be delivered before it stopped being useful;
+- no longer useful when due (the scene started, changed or was removed, the performer already
+  answered): SKIPPED, with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.delivery import messages
+from bot.deps import Services
+from storage import deliveries
+from storage.db import session_scope
+from storage.models import Delivery, DeliveryKind, DeliveryStatus, Member, Role
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+    }
+)
+"""Logical errors worth retrying: Slack's own trouble, or our token (fixable by an admin)."""
+
+BACKOFF_START = timedelta(seconds=2)
+BACKOFF_CAP = timedelta(minutes=5)
+GIVE_UP_AFTER = timedelta(hours=24)
+"""A message with no natural expiry (a notification to a coordinator) is retried this long."""
+
+PERFORMER_KINDS = (
+    DeliveryKind.PROMPT,
+    DeliveryKind.NUDGE,
+    DeliveryKind.LAPSED,
+    DeliveryKind.REMOVED,
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def __add__(self, other: Result) -> Result:
+        return Result(
+            self.sent + other.sent,
+            self.retried + other.retried,
+            self.failed + other.failed,
+            self.skipped + other.skipped,
+        )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        services: Services,
+        client: WebClient,
+        *,
+        instance: str | None = None,
+        batch: int = 200,
+        threads: int = 16,
+    ) -> None:
+        self.services = services
+        self.client = client
+        self.instance = instance or deliveries.new_instance_id()
+        self.batch = batch
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="deliver")
+        self._lock = threading.Lock()
+        self.after_send: Callable[[int], None] | None = None
+        """Called with a row's id once it is recorded sent (tests and benchmarks watch it)."""
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _now(self) -> datetime:
+        return self.services.clock.now()
+
+    def sweep(self) -> Result:
+        """The periodic pass: say we are alive, take over the claims of instances that are
+        gone, then send whatever is due."""
+        with session_scope(self.services.session_factory) as session:
+            deliveries.heartbeat(session, instance=self.instance, now=self._now())
+            taken = deliveries.take_over(session, instance=self.instance, now=self._now())
+        if taken:
+            log.warning("took over %d delivery(ies) claimed by an instance that is gone", taken)
+        return self.run_due()
+
+    def run_due(self) -> Result:
+        """Send every row due now, batch after batch, until none is left."""
+        total = Result()
+        with self._lock:
+            while True:
+                with session_scope(self.services.session_factory) as session:
+                    claimed = deliveries.claim_due(
+                        session, instance=self.instance, now=self._now(), limit=self.batch
+                    )
+                    recipients = dict(
+                        session.execute(
+                            select(Delivery.id, Delivery.recipient).where(
+                                Delivery.id.in_([c.id for c in claimed])
+                            )
+                        ).all()
+                    )
+                if not claimed:
+                    return total
+                # One recipient's messages go one after another (Slack paces each channel);
+                # different recipients go at once.
+                by_recipient: dict[str, list[int]] = defaultdict(list)
+                for row in claimed:
+                    by_recipient[recipients[row.id]].append(row.id)
+                for result in self._pool.map(self._deliver_all, by_recipient.values()):
+                    total += result
+
+    def next_due(self) -> datetime | None:
+        with session_scope(self.services.session_factory) as session:
+            return deliveries.next_due(session)
+
+    def _deliver_all(self, ids: Sequence[int]) -> Result:
+        total = Result()
+        for delivery_id in ids:
+            try:
+                total += self._deliver(delivery_id)
+            except Exception as error:  # a bug must not stop the other rows
+                log.error(
+                    "delivery %s failed unexpectedly (%s)",
+                    delivery_id,
+                    type(error).__name__,
+                    exc_info=error,
+                )
+                self._retry(delivery_id, error="internal", wait=None)
+                total += Result(retried=1)
+        return total
+
+    def _deliver(self, delivery_id: int) -> Result:
+        now = self._now()
+        with session_scope(self.services.session_factory) as session:
+            row = session.get(Delivery, delivery_id)
+            if row is None or row.claimed_by != self.instance:
+                return Result()
+            out = messages.render(session, row, now=now)
+            recipient, kind, attempts = row.recipient, row.kind, row.attempts
+            expired = _give_up_at(row) <= now
+        if isinstance(out, messages.Skip):
+            if out.reason == "expired" and (attempts > 1 or kind is DeliveryKind.PROMPT):
+                # Not merely late: Slack kept refusing, or a performer was never asked.
+                self._fail(delivery_id, "expired")
+                return Result(failed=1)
+            self._finish(delivery_id, DeliveryStatus.SKIPPED, error=out.reason[:64])
+            return Result(skipped=1)
+        try:
+            response = self.client.chat_postMessage(
+                channel=recipient, text=out.text, blocks=out.blocks, unfurl_links=False
+            )
+        except SlackApiError as error:
+            code = str(error.response.get("error") or f"http_{error.response.status_code}")
+            transient = error.response.status_code == 429 or error.response.status_code >= 500
+            if (transient or code in TRANSIENT_ERRORS) and not expired:
+                log.warning("delivery %s: Slack said %s; will retry", delivery_id, code)
+                self._retry(delivery_id, error=code, wait=_retry_after(error), attempts=attempts)
+                return Result(retried=1)
+            self._fail(delivery_id, code)
+            return Result(failed=1)
+        except Exception as error:  # network: timeouts, refused or dropped connections
+            if expired:
+                self._fail(delivery_id, "unreachable")
+                return Result(failed=1)
+            log.warning("delivery %s: %s; will retry", delivery_id, type(error).__name__)
+            self._retry(delivery_id, error=type(error).__name__[:64], wait=None, attempts=attempts)
+            return Result(retried=1)
+        self._finish(
+            delivery_id,
+            DeliveryStatus.SENT,
+            channel=str(response.get("channel") or ""),
+            ts=str(response.get("ts") or ""),
+        )
+        if kind in PERFORMER_KINDS:
+            self._close_older_prompts(delivery_id)
+        if self.after_send is not None:
+            self.after_send(delivery_id)
+        return Result(sent=1)
+
+    def _finish(
+        self,
+        delivery_id: int,
+        status: DeliveryStatus,
+        *,
+        channel: str | None = None,
+        ts: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        with session_scope(self.services.session_factory) as session:
+            kept = deliveries.finish(
+                session,
+                delivery_id=delivery_id,
+                instance=self.instance,
+                status=status,
+                now=self._now(),
+                channel=channel,
+                ts=ts,
+                error=error,
+            )
+        if not kept:
+            log.warning("delivery %s: the claim was taken over before it was recorded", delivery_id)
+
+    def _retry(
+        self, delivery_id: int, *, error: str, wait: timedelta | None, attempts: int = 1
+    ) -> None:
+        if wait is None:
+            wait = min(BACKOFF_START * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+        with session_scope(self.services.session_factory) as session:
+            deliveries.retry_later(
+                session,
+                delivery_id=delivery_id,
+                instance=self.instance,
+                at=self._now() + wait,
+                error=error,
+            )
+
+    def _fail(self, delivery_id: int, error: str) -> None:
+        """Slack will not take it: record that, and tell the production's coordinators."""
+        log.error("delivery %s could not be delivered: %s", delivery_id, error)
+        now = self._now()
+        with session_scope(self.services.session_factory) as session:
+            row = session.get(Delivery, delivery_id)
+            if row is None:
+                return
+            deliveries.finish(
+                session,
+                delivery_id=delivery_id,
+                instance=self.instance,
+                status=DeliveryStatus.FAILED,
+                now=now,
+                error=error[:64],
+            )
+            if row.kind is DeliveryKind.UNDELIVERABLE:
+                return  # telling about a failed notice of a failure: stop here
+            for person in _told_about_failures(session, row.production_id):
+                deliveries.send_now(
+                    session,
+                    key=f"undeliverable:{delivery_id}:{person}",
+                    production_id=row.production_id,
+                    kind=DeliveryKind.UNDELIVERABLE,
+                    recipient=person,
+                    now=now,
+                    scene_id=row.scene_id,
+                    revision=row.revision,
+                    detail={"delivery": delivery_id},
+                )
+
+    def _close_older_prompts(self, delivery_id: int) -> None:
+        """Take the buttons off the performer's earlier prompts for the scene that a newer
+        message replaces (best effort: a stale button is refused when clicked anyway)."""
+        with session_scope(self.services.session_factory) as session:
+            row = session.get(Delivery, delivery_id)
+            if row is None or row.scene_id is None or row.scene is None:
+                return
+            older = session.scalars(
+                select(Delivery).where(
+                    Delivery.scene_id == row.scene_id,
+                    Delivery.recipient == row.recipient,
+                    Delivery.kind.in_(
+                        (DeliveryKind.PROMPT, DeliveryKind.NUDGE, DeliveryKind.LAPSED)
+                    ),
+                    Delivery.status == DeliveryStatus.SENT,
+                    Delivery.id != row.id,
+                    Delivery.ts.is_not(None),
+                    (Delivery.revision < row.revision)
+                    if row.kind is not DeliveryKind.REMOVED
+                    else Delivery.revision <= row.revision,
+                )
+            )
+            targets = [(d.channel, d.ts) for d in older if d.channel and d.ts]
+            why = (
+                "This scene is no longer on the schedule."
+                if row.kind is DeliveryKind.REMOVED
+                else "This request was replaced by a newer one below."
+            )
+            out = messages.closed(row.scene, why)
+        for channel, ts in targets:
+            try:
+                self.client.chat_update(channel=channel, ts=ts, text=out.text, blocks=out.blocks)
+            except Exception as error:
+                log.warning("could not close an older prompt (%s)", type(error).__name__)
+
+
+def _give_up_at(row: Delivery) -> datetime:
+    return row.expires_at or (row.due_at + GIVE_UP_AFTER)
+
+
+def _retry_after(error: SlackApiError) -> timedelta | None:
+    value = (error.response.headers or {}).get("Retry-After") or (error.response.headers or {}).get(
+        "retry-after"
+    )
+    try:
+        return timedelta(seconds=max(int(str(value)), 1)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _told_about_failures(session: Session, production_id: int) -> list[str]:
+    people = list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(Member.production_id == production_id, Member.role == Role.COORDINATOR)
+            .order_by(Member.id)
+        )
+    )
+    if people:
+        return people
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(Member.production_id == production_id, Member.role == Role.ADMIN)
+            .order_by(Member.id)
+        )
+    )

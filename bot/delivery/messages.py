@@ -1,0 +1,272 @@
+"""What each delivery says, decided when it is sent (so it tells the scene as it is then).
+
+The rule of every message here: references, times and buttons, nothing else. No planned
+content, no boundary, no answer, and no performer's name beside a status: those are shown in
+modals opened from the buttons. A coordinator's message about an answer reads the same whatever
+the answer was ("Boundary update — scene 42"), so even a one-performer scene gives nothing away
+in a workspace export. Times are written with Slack's `<!date>` so each reader sees their own
+zone, followed by the production's local time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.ids import BoundaryAction, CoordinatorAction
+from bot.meta import pack
+from storage.models import AnswerKind, BoundaryAnswer, Delivery, DeliveryKind, Scene
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str
+
+
+def when(at: datetime, zone_name: str) -> str:
+    """`at` in the reader's zone (Slack renders it), then in the production's."""
+    local = at.astimezone(ZoneInfo(zone_name))
+    fallback = local.strftime("%a %d %b %H:%M %Z")
+    stamp = int(at.timestamp())
+    return (
+        f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}> your time "
+        f"({local.strftime('%a %d %b %H:%M')} {zone_name} production time)"
+    )
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def scene_line(scene: Scene) -> str:
+    zone = scene.production.time_zone
+    parts = [f"Shoots {when(scene.start_at, zone)}"]
+    if scene.set_name:
+        parts.append(f"Set: {scene.set_name}")
+    return "\n".join(parts)
+
+
+def performer_actions(scene: Scene, *, answered: bool) -> dict[str, Any]:
+    value = pack("prompt", s=scene.id, r=scene.revision)
+    buttons = [
+        _button(
+            "Review my answer" if answered else "Review and confirm",
+            BoundaryAction.REVIEW,
+            value,
+            None if answered else "primary",
+        ),
+        _button("I'd like changes", BoundaryAction.CHANGES, value),
+        _button("Talk to the coordinator privately", BoundaryAction.TALK, value),
+    ]
+    if answered:
+        withdraw = _button("Withdraw", BoundaryAction.WITHDRAW, value, "danger")
+        withdraw["confirm"] = {
+            "title": {"type": "plain_text", "text": "Withdraw?"},
+            "text": {
+                "type": "plain_text",
+                "text": "Your coordinator will be told at once, privately. You can confirm "
+                "again whenever you like.",
+            },
+            "confirm": {"type": "plain_text", "text": "Withdraw"},
+            "deny": {"type": "plain_text", "text": "Keep it"},
+        }
+        buttons.append(withdraw)
+    return {
+        "type": "actions",
+        "block_id": f"prompt_{scene.id}_{scene.revision}",
+        "elements": buttons,
+    }
+
+
+PRIVACY_NOTE = (
+    "What is planned and your answers open in a private window: they are never written into "
+    "this conversation. Only your intimacy coordinator sees them."
+)
+
+
+def prompt(scene: Scene, *, again: bool, changed: list[str], nudge: bool = False) -> Outgoing:
+    title = f"Boundary check — scene {scene.number}"
+    lead = f"*{title}*"
+    if nudge:
+        lead = f"*A gentle reminder — scene {scene.number}*\nWe have not had your answer yet."
+    elif again:
+        lead = f"*Scene {scene.number} has changed{_what(changed)}*\nPlease look at it again."
+    return Outgoing(
+        text=title,
+        blocks=[
+            _section(f"{lead}\n{scene_line(scene)}"),
+            performer_actions(scene, answered=False),
+            _context(PRIVACY_NOTE),
+        ],
+    )
+
+
+def answered(scene: Scene, at: datetime) -> Outgoing:
+    """What a performer's prompt becomes once they answered: the same whatever the answer."""
+    text = f"Boundary check — scene {scene.number}"
+    return Outgoing(
+        text=text,
+        blocks=[
+            _section(
+                f"*{text}*\n{scene_line(scene)}\nThanks — your answer is saved "
+                f"({when(at, scene.production.time_zone)}). You can review, change or withdraw "
+                "it at any time."
+            ),
+            performer_actions(scene, answered=True),
+            _context(PRIVACY_NOTE),
+        ],
+    )
+
+
+def closed(scene: Scene, why: str) -> Outgoing:
+    """A prompt that no longer takes answers (a newer one replaced it, or the scene is off)."""
+    text = f"Boundary check — scene {scene.number}"
+    return Outgoing(text=text, blocks=[_section(f"*{text}*\n{why}")])
+
+
+def _what(changed: list[str]) -> str:
+    words = {
+        "content": "what is planned",
+        "time": "its time",
+        "intimacy": "it now involves intimacy",
+        "returned": "it is back on the schedule",
+    }
+    named = [words[c] for c in changed if c in words]
+    return f" ({' and '.join(named)})" if named else ""
+
+
+def render(session: Session, row: Delivery, *, now: datetime) -> Outgoing | Skip:
+    """The message for a due row, or why it is no longer worth sending."""
+    if row.expires_at is not None and row.expires_at <= now:
+        return Skip("expired")
+    scene = session.get(Scene, row.scene_id) if row.scene_id is not None else None
+    kind = row.kind
+    if kind is DeliveryKind.ANSWER:
+        return _coordinator(
+            f"Boundary update — scene {_number(scene)}",
+            CoordinatorAction.VIEW_ANSWER,
+            pack("answer", a=int(row.detail["answer"])),
+        )
+    if kind is DeliveryKind.UNDELIVERABLE:
+        return _coordinator(
+            f"A message could not be delivered — scene {_number(scene)}",
+            CoordinatorAction.VIEW_FAILURE,
+            pack("failure", d=int(row.detail["delivery"])),
+        )
+    if scene is None:
+        return Skip("no scene")
+    live = scene.intimacy and not scene.removed and scene.revision == row.revision
+    if kind is DeliveryKind.REMOVED:
+        why = "taken off the schedule" if scene.removed else "no longer needs a boundary check"
+        return Outgoing(
+            text=f"Scene {scene.number} is {why}",
+            blocks=[
+                _section(f"*Scene {scene.number} is {why}.*\nNothing is needed from you for it.")
+            ],
+        )
+    if not live:
+        return Skip("scene changed")
+    if kind in (DeliveryKind.PROMPT, DeliveryKind.NUDGE):
+        if _has_answer(session, scene, row.recipient):
+            return Skip("answered")
+        return prompt(
+            scene,
+            again=bool(row.detail.get("again")),
+            changed=list(row.detail.get("changed", [])),
+            nudge=kind is DeliveryKind.NUDGE,
+        )
+    if kind is DeliveryKind.LAPSED:
+        changed = _what(list(row.detail.get("changed", [])))
+        return Outgoing(
+            text=f"Scene {scene.number} has changed",
+            blocks=[
+                _section(
+                    f"*Scene {scene.number} has changed{changed}*"
+                    f"\nYour earlier answer no longer applies. We will ask you again before it "
+                    f"shoots; you can also look now.\n{scene_line(scene)}"
+                ),
+                performer_actions(scene, answered=False),
+                _context(PRIVACY_NOTE),
+            ],
+        )
+    status_value = pack("status", s=scene.id)
+    if kind is DeliveryKind.ESCALATION:
+        if _all_confirmed(session, scene):
+            return Skip("all confirmed")
+        return _coordinator(
+            f"Confirmations still missing — scene {scene.number}",
+            CoordinatorAction.VIEW_STATUS,
+            status_value,
+            scene_line(scene),
+        )
+    if kind is DeliveryKind.SHORT_NOTICE:
+        return _coordinator(
+            f"Short notice — scene {scene.number}",
+            CoordinatorAction.VIEW_STATUS,
+            status_value,
+            f"{scene_line(scene)}\nIts performers were asked now, inside the production's "
+            "notice period.",
+        )
+    return Skip(f"unknown kind {kind}")
+
+
+def _number(scene: Scene | None) -> str:
+    return scene.number if scene is not None else "(removed)"
+
+
+def _coordinator(title: str, action_id: str, value: str, body: str = "") -> Outgoing:
+    text = f"*{title}*" + (f"\n{body}" if body else "")
+    return Outgoing(
+        text=title,
+        blocks=[
+            _section(text),
+            {"type": "actions", "elements": [_button("View", action_id, value, "primary")]},
+        ],
+    )
+
+
+def latest_answers(session: Session, scene: Scene) -> dict[str, BoundaryAnswer]:
+    """Each performer's latest answer at the scene's current revision."""
+    rows = session.scalars(
+        select(BoundaryAnswer)
+        .where(BoundaryAnswer.scene_id == scene.id, BoundaryAnswer.revision == scene.revision)
+        .order_by(BoundaryAnswer.id)
+    )
+    return {row.performer_id: row for row in rows}
+
+
+def _has_answer(session: Session, scene: Scene, performer: str) -> bool:
+    return performer in latest_answers(session, scene)
+
+
+def _all_confirmed(session: Session, scene: Scene) -> bool:
+    answers = latest_answers(session, scene)
+    performers = {entry.slack_user_id for entry in scene.cast}
+    return all(p in answers and answers[p].kind is AnswerKind.CONFIRMED for p in performers)

@@ -1,0 +1,91 @@
+"""APScheduler drives the dispatcher: a wake-up at the next due row, and a periodic sweep.
+
+The database is the schedule: APScheduler holds no state worth keeping (its job store is in
+memory) and only decides *when* to look. The wake-up is re-armed after every pass at the
+earliest waiting row; `wake()` runs a pass at once (after something was planned for now) and
+the sweep, every `sweep_seconds`, picks up what other instances planned, takes over the claims
+of instances that died, and refreshes this instance's heartbeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.delivery.dispatch import Dispatcher
+
+log = logging.getLogger(__name__)
+
+WAKE = "wake"
+SWEEP = "sweep"
+
+
+class DeliveryScheduler:
+    def __init__(self, dispatcher: Dispatcher, *, sweep_seconds: float = 5.0) -> None:
+        self.dispatcher = dispatcher
+        self.sweep_seconds = sweep_seconds
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._arm_lock = threading.Lock()
+
+    def start(self) -> None:
+        self._scheduler.start()
+        self._scheduler.add_job(
+            self._sweep,
+            "interval",
+            seconds=self.sweep_seconds,
+            id=SWEEP,
+            next_run_time=datetime.now(UTC),  # at once: rows due while we were down
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+
+    def shutdown(self) -> None:
+        self._scheduler.shutdown(wait=True)
+        self.dispatcher.close()
+
+    def wake(self) -> None:
+        """Look for due rows now (something was just planned)."""
+        self._arm(datetime.now(UTC))
+
+    def _sweep(self) -> None:
+        try:
+            self.dispatcher.sweep()
+        except Exception as error:
+            log.error("delivery sweep failed (%s)", type(error).__name__, exc_info=error)
+        self._rearm()
+
+    def _run(self) -> None:
+        try:
+            self.dispatcher.run_due()
+        except Exception as error:
+            log.error("delivery pass failed (%s)", type(error).__name__, exc_info=error)
+        self._rearm()
+
+    def _rearm(self) -> None:
+        try:
+            due = self.dispatcher.next_due()
+        except Exception as error:
+            log.error("could not read the next due delivery (%s)", type(error).__name__)
+            return
+        if due is not None:
+            self._arm(due)
+
+    def _arm(self, at: datetime) -> None:
+        with self._arm_lock:
+            try:
+                self._scheduler.add_job(
+                    self._run,
+                    "date",
+                    run_date=max(at, datetime.now(UTC)),
+                    id=WAKE,
+                    replace_existing=True,
+                    misfire_grace_time=None,
+                    coalesce=True,
+                    max_instances=1,
+                )
+            except Exception as error:  # shutting down
+                log.debug("could not arm the wake-up (%s)", type(error).__name__)
