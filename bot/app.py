@@ -23,12 +23,20 @@ from storage.models import ProcessedEvent
 log = logging.getLogger(__name__)
 
 
+QUIET_SLACK_LOG = logging.getLogger("closedset.slack")
+"""slack_sdk and Bolt log whole request and response bodies at DEBUG — modals with planned
+content and answers among them. Their loggers are this one, which never goes below INFO,
+whatever the root level: private text cannot reach a log by turning up verbosity."""
+QUIET_SLACK_LOG.setLevel(logging.INFO)
+
+
 def make_client(*, token: str | None, base_url: str) -> WebClient:
     """A Web API client that reaches `base_url` (SLACK_API_URL) and retries what Slack asks
     to be retried: 429 with Retry-After, 5xx, and dropped connections."""
     return WebClient(
         token=token,
         base_url=base_url,
+        logger=QUIET_SLACK_LOG,
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
@@ -46,6 +54,7 @@ def create_app(
 ) -> App:
     app = App(
         client=client,
+        logger=QUIET_SLACK_LOG,
         signing_secret=signing_secret or "socket-mode-unused",
         process_before_response=True,
         token_verification_enabled=verify_token,

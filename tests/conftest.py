@@ -4,6 +4,7 @@ over HTTP by the same server `closedset serve` uses."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -20,10 +21,12 @@ from bot.app import create_app, make_client
 from bot.clock import FixedClock
 from bot.config import normalize_database_url
 from bot.crypto import Cipher, generate_key
+from bot.delivery.dispatch import Dispatcher, Result
 from bot.deps import Deps, Services
 from bot.server import HttpServer, wsgi_app
 from bot.worker import InProcessWorker
 from storage.db import make_engine, make_session_factory, upgrade
+from tests import privacy
 from tests.signing import SlackSender
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
 
@@ -92,6 +95,38 @@ def session_factory(engine: Engine, cipher: Cipher) -> sessionmaker[Session]:
 def standin() -> Iterator[SlackStandIn]:
     with SlackStandIn() as server:
         yield server
+    problems = privacy.check_calls(server.calls())
+    assert not problems, "\n".join(problems)
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:
+            self.lines.append(repr(record.__dict__))
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_in_logs() -> Iterator[None]:
+    """Every log record of every test, tracebacks included, is searched for private text."""
+    handler = _Lines()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    problems = privacy.check_logs(handler.lines)
+    assert not problems, "\n".join(problems)
 
 
 @dataclass
@@ -102,6 +137,11 @@ class RunningApp:
     session_factory: sessionmaker[Session]
     engine: Engine
     clock: FixedClock
+    dispatcher: Dispatcher
+
+    def dispatch(self) -> Result:
+        """Send what is due by the test's clock, as the scheduler would."""
+        return self.dispatcher.run_due()
 
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -114,7 +154,10 @@ def app(
     """The real Bolt app behind waitress on a free port, talking to the stand-in."""
     clock = FixedClock(NOW)
     client = make_client(token=BOT_TOKEN, base_url=standin.api_url)
-    worker = InProcessWorker(Services(session_factory, clock), client, threads=2)
+    dispatcher = Dispatcher(Services(session_factory, clock), client, threads=4)
+    worker = InProcessWorker(
+        Services(session_factory, clock), client, threads=2, on_wake=dispatcher.run_due
+    )
     deps = Deps(session_factory, clock, worker)
     bolt = create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps)
     server = HttpServer(wsgi_app(bolt, engine), host="127.0.0.1", port=0, threads=4)
@@ -128,8 +171,10 @@ def app(
             session_factory=session_factory,
             engine=engine,
             clock=clock,
+            dispatcher=dispatcher,
         )
     finally:
         server.stop()
         thread.join(timeout=10)
         worker.shutdown()
+        dispatcher.close()

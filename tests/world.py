@@ -16,8 +16,9 @@ from storage.models import CastEntry, Production, Scene
 from storage.productions import save_setup
 from storage.roster import apply_roster
 from storage.secrets import seal
+from tests.slack_standin import TEAM_ID
 
-TEAM = "T0TEAM0001"
+TEAM = TEAM_ID
 COORDINATOR = "U0COORD001"
 AD = "U0ADAD0001"
 CAST = (

@@ -60,6 +60,7 @@ BACKOFF_CAP = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(hours=24)
 """A message with no natural expiry (a notification to a coordinator) is retried this long."""
 
+ASKING_KINDS = (DeliveryKind.PROMPT, DeliveryKind.NUDGE, DeliveryKind.LAPSED)
 PERFORMER_KINDS = (
     DeliveryKind.PROMPT,
     DeliveryKind.NUDGE,
@@ -292,9 +293,7 @@ class Dispatcher:
                 select(Delivery).where(
                     Delivery.scene_id == row.scene_id,
                     Delivery.recipient == row.recipient,
-                    Delivery.kind.in_(
-                        (DeliveryKind.PROMPT, DeliveryKind.NUDGE, DeliveryKind.LAPSED)
-                    ),
+                    Delivery.kind.in_(ASKING_KINDS),
                     Delivery.status == DeliveryStatus.SENT,
                     Delivery.id != row.id,
                     Delivery.ts.is_not(None),

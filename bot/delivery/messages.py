@@ -15,12 +15,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.confirmations import all_confirmed
 from bot.ids import BoundaryAction, CoordinatorAction
 from bot.meta import pack
-from storage.models import AnswerKind, BoundaryAnswer, Delivery, DeliveryKind, Scene
+from storage.boundaries import answers_for
+from storage.models import Delivery, DeliveryKind, Scene
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ def render(session: Session, row: Delivery, *, now: datetime) -> Outgoing | Skip
         )
     status_value = pack("status", s=scene.id)
     if kind is DeliveryKind.ESCALATION:
-        if _all_confirmed(session, scene):
+        if all_confirmed(session, scene):
             return Skip("all confirmed")
         return _coordinator(
             f"Confirmations still missing — scene {scene.number}",
@@ -252,21 +253,5 @@ def _coordinator(title: str, action_id: str, value: str, body: str = "") -> Outg
     )
 
 
-def latest_answers(session: Session, scene: Scene) -> dict[str, BoundaryAnswer]:
-    """Each performer's latest answer at the scene's current revision."""
-    rows = session.scalars(
-        select(BoundaryAnswer)
-        .where(BoundaryAnswer.scene_id == scene.id, BoundaryAnswer.revision == scene.revision)
-        .order_by(BoundaryAnswer.id)
-    )
-    return {row.performer_id: row for row in rows}
-
-
 def _has_answer(session: Session, scene: Scene, performer: str) -> bool:
-    return performer in latest_answers(session, scene)
-
-
-def _all_confirmed(session: Session, scene: Scene) -> bool:
-    answers = latest_answers(session, scene)
-    performers = {entry.slack_user_id for entry in scene.cast}
-    return all(p in answers and answers[p].kind is AnswerKind.CONFIRMED for p in performers)
+    return performer in answers_for(session, scene)

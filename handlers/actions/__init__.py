@@ -6,13 +6,20 @@ import re
 
 from slack_bolt import App
 
-from bot.ids import ImportAction, ScheduleAction
-from handlers.actions import import_decision, schedule_page, stale
+from bot.ids import BoundaryAction, CoordinatorAction, ImportAction, ScheduleAction
+from handlers.actions import boundaries, coordinator, import_decision, schedule_page, stale
 
 
 def register(app: App) -> None:
     app.action(ImportAction.APPLY)(import_decision.apply)
     app.action(ImportAction.CANCEL)(import_decision.cancel)
     app.action(re.compile(f"^{ScheduleAction.PAGE}_"))(schedule_page.handle)
+    app.action(BoundaryAction.REVIEW)(boundaries.review)
+    app.action(BoundaryAction.CHANGES)(boundaries.changes)
+    app.action(BoundaryAction.TALK)(boundaries.talk_clicked)
+    app.action(BoundaryAction.WITHDRAW)(boundaries.withdraw_clicked)
+    app.action(CoordinatorAction.VIEW_ANSWER)(coordinator.answer_clicked)
+    app.action(CoordinatorAction.VIEW_STATUS)(coordinator.status_clicked)
+    app.action(CoordinatorAction.VIEW_FAILURE)(coordinator.failure_clicked)
     # Last: any other action id (Bolt tries listeners in order) is acknowledged, not a 404.
     app.action(re.compile(".*"))(stale.handle)

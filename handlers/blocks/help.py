@@ -16,12 +16,15 @@ _BY_ROLE: dict[Role, tuple[str, ...]] = {
         "preview with Apply / Cancel",
         "`/closedset scene 42A`: intimacy, what is planned, closed set, exact start time",
         "`/closedset schedule`: upcoming scenes",
+        "`/closedset status 42A`: where each performer stands for a scene (private to you)",
+        "`/closedset checklist`: the boundary items performers answer",
     ),
     Role.ADMIN: ("`/closedset setup`: production settings and roles",),
     Role.AD: ("`/closedset schedule`: upcoming scenes with their logistics",),
     Role.PERFORMER: (
         "I will message you privately before each of your intimate scenes so you can confirm "
         "or change your boundaries. Only your coordinator sees your answers.",
+        "`/closedset boundaries`: review, change or withdraw your answers at any time",
     ),
 }
 

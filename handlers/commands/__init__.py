@@ -15,7 +15,7 @@ from slack_bolt import Ack, App
 from bot.deps import Deps
 from bot.ids import Command
 from bot.worker import JobContext
-from handlers.commands import help, scene, schedule, setup
+from handlers.commands import boundaries, checklist, help, scene, schedule, setup, status
 from storage.db import session_scope
 
 Subcommand = Callable[..., None]
@@ -25,6 +25,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "setup": setup.run,
     "schedule": schedule.run,
     "scene": scene.run,
+    "status": status.run,
+    "checklist": checklist.run,
+    "boundaries": boundaries.run,
 }
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.ids import SceneView, SetupView
-from handlers.views import scene_submit, setup_submit
+from bot.ids import ChangesView, ChecklistView, ConfirmView, SceneView, SetupView
+from handlers.views import boundaries, checklist, scene_submit, setup_submit
 
 
 def register(app: App) -> None:
     app.view(SetupView.CALLBACK)(setup_submit.handle)
     app.view(SceneView.CALLBACK)(scene_submit.handle)
+    app.view(ConfirmView.CALLBACK)(boundaries.confirm)
+    app.view(ChangesView.CALLBACK)(boundaries.changes)
+    app.view(ChecklistView.CALLBACK)(checklist.handle)

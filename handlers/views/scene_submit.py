@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from bot.ids import SceneView
 from bot.meta import unpack_int
 from bot.timeutil import localize
 from handlers.views import state
-from storage import audit
+from storage import audit, deliveries
 from storage.db import session_scope
 from storage.models import Role, Scene
 from storage.secrets import seal, unseal
@@ -52,12 +52,21 @@ def _save(
         ack(response_action="errors", errors={SceneView.START: str(error) or "Pick a time."})
         return
     content = state.text(view, SceneView.CONTENT).strip() or None
+    intimacy = state.checked(view, SceneView.INTIMACY)
     now = deps.clock.now()
+    # What performers confirm: a change to any of it lapses their answers (see apply_diff).
+    grew = set()
     if content != unseal(db_session, scene.planned_content_ct):
         scene.planned_content_ct = seal(db_session, content)
+        grew.add("content")
+    if abs(new_start - scene.start_at) > timedelta(minutes=scene.production.move_tolerance_minutes):
+        grew.add("time")
+    if intimacy and not scene.intimacy:
+        grew.add("intimacy")
+    if grew:
         scene.revision += 1
     scene.planned_content_by_coordinator = True
-    scene.intimacy = state.checked(view, SceneView.INTIMACY)
+    scene.intimacy = intimacy
     scene.intimacy_by_coordinator = True
     scene.closed_set = state.checked(view, SceneView.CLOSED_SET)
     if scene.start_estimated or new_start != scene.start_at:
@@ -65,6 +74,7 @@ def _save(
         scene.start_time_override = chosen
         scene.start_estimated = False
     scene.updated_at = now
+    deliveries.sync_scene(db_session, scene, now=now, changed=frozenset(grew))
     audit.record(
         db_session,
         at=now,
@@ -81,3 +91,4 @@ def _save(
 def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     with session_scope(deps.session_factory) as db_session:
         _save(ack, body, view, db_session, deps)
+    deps.worker.wake()

@@ -14,7 +14,7 @@ from bot.meta import unpack_int
 from bot.setup import SetupForm, check_setup
 from handlers.blocks.setup_modal import setup_done_modal
 from handlers.views import state
-from storage import audit
+from storage import audit, deliveries
 from storage.db import session_scope
 from storage.productions import get_production, name_taken, save_setup
 
@@ -81,9 +81,12 @@ def _save(
         action="production.create" if production is None else "production.update",
         production_id=saved.id,
     )
+    # New lead times or coordinators move or re-address what is planned.
+    deliveries.sync_production(db_session, saved, now=now)
     ack(response_action="update", view=setup_done_modal(saved.name, created=production is None))
 
 
 def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     with session_scope(deps.session_factory) as db_session:
         _save(ack, body, view, db_session, deps)
+    deps.worker.wake()

@@ -1,0 +1,169 @@
+"""A performer's buttons: Review and confirm, I'd like changes, Talk to the coordinator
+privately, Withdraw. Each is acknowledged at once and done as a job; a button of an old message
+(the scene changed or is off) is answered kindly and records nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.access import Refusal
+from bot.confirmations import answer, live_scene
+from bot.delivery import messages
+from bot.delivery.dispatch import ASKING_KINDS
+from bot.deps import Deps
+from bot.meta import pack, unpack
+from bot.worker import Job, JobContext
+from handlers.blocks.boundaries import changes_modal, review_modal
+from storage import audit, boundaries
+from storage.db import session_scope
+from storage.models import AnswerKind, Delivery, DeliveryStatus, Scene
+from storage.secrets import unseal
+
+
+def _payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
+    return {
+        "value": action.get("value", ""),
+        "user_id": body["user"]["id"],
+        "team_id": body.get("team", {}).get("id") or body["user"].get("team_id", ""),
+        "trigger_id": body.get("trigger_id", ""),
+    }
+
+
+def submitting(job: Job) -> Any:
+    def listener(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+        ack()
+        deps.worker.submit(job, _payload(action, body), response_url=body.get("response_url"))
+
+    return listener
+
+
+def _scene(session: Session, payload: dict[str, str], *, to_answer: bool = False) -> Scene:
+    try:
+        ids = unpack(payload["value"], "prompt")
+        scene_id, revision = int(ids["s"]), int(ids["r"])
+    except (KeyError, ValueError):
+        raise Refusal(
+            "This button no longer works. Type `/closedset boundaries` to see your scenes."
+        ) from None
+    return live_scene(
+        session,
+        scene_id=scene_id,
+        revision=revision,
+        performer=payload["user_id"],
+        to_answer=to_answer,
+    )
+
+
+def open_review(job: JobContext, payload: dict[str, str]) -> None:
+    """The job: the scene's planned content and the performer's boundaries, with Confirm."""
+    with session_scope(job.services.session_factory) as session:
+        scene = _scene(session, payload)
+        stated = boundaries.boundaries_before(
+            session, scene_id=scene.id, performer=payload["user_id"]
+        )
+        view = review_modal(
+            scene,
+            planned=unseal(session, scene.planned_content_ct),
+            stated=stated[1] if stated else None,
+            metadata=pack("confirm", s=scene.id, r=scene.revision),
+        )
+        _audit_read(session, job, payload, scene)
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
+
+
+def open_changes(job: JobContext, payload: dict[str, str]) -> None:
+    """The job: the checklist, pre-filled with the performer's latest answers."""
+    with session_scope(job.services.session_factory) as session:
+        scene = _scene(session, payload)
+        stated = boundaries.boundaries_before(
+            session, scene_id=scene.id, performer=payload["user_id"]
+        )
+        view = changes_modal(
+            scene,
+            items=boundaries.checklist(session, scene.production_id),
+            stated=stated[1] if stated else None,
+            metadata=pack("changes", s=scene.id, r=scene.revision),
+        )
+        _audit_read(session, job, payload, scene)
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
+
+
+def _audit_read(session: Session, job: JobContext, payload: dict[str, str], scene: Scene) -> None:
+    audit.record(
+        session,
+        at=job.services.clock.now(),
+        team_id=payload["team_id"],
+        actor=payload["user_id"],
+        action="boundaries.read_own",
+        production_id=scene.production_id,
+        subject=f"scene:{scene.number}",
+    )
+
+
+def talk(job: JobContext, payload: dict[str, str]) -> None:
+    _answer_from_button(job, payload, AnswerKind.TALK)
+
+
+def withdraw(job: JobContext, payload: dict[str, str]) -> None:
+    _answer_from_button(job, payload, AnswerKind.WITHDRAWN)
+
+
+def _answer_from_button(job: JobContext, payload: dict[str, str], kind: AnswerKind) -> None:
+    with session_scope(job.services.session_factory) as session:
+        scene = _scene(session, payload, to_answer=True)
+        outcome = answer(
+            session,
+            scene=scene,
+            performer=payload["user_id"],
+            kind=kind,
+            now=job.services.clock.now(),
+            team_id=payload["team_id"],
+        )
+        scene_id = scene.id
+    job.respond()(text=outcome.text, response_type="ephemeral", replace_original=False)
+    if outcome.answer is not None:
+        after_answer(job, {"scene": scene_id, "performer": payload["user_id"]})
+
+
+def after_answer(job: JobContext, payload: dict[str, Any]) -> None:
+    """The job after an answer was recorded: the performer's prompts now say it is saved
+    (the same words whatever the answer), and the coordinators' notices go out."""
+    job.wake()
+    show_answered(job.client, job.services.session_factory, payload["scene"], payload["performer"])
+
+
+def show_answered(
+    client: WebClient, session_factory: sessionmaker[Session], scene_id: int, performer: str
+) -> None:
+    with session_scope(session_factory) as session:
+        scene = session.get(Scene, scene_id)
+        current = boundaries.current(session, scene, performer) if scene else None
+        if scene is None or current is None:
+            return
+        out = messages.answered(scene, current.at)
+        targets = [
+            (row.channel, row.ts)
+            for row in session.scalars(
+                select(Delivery).where(
+                    Delivery.scene_id == scene_id,
+                    Delivery.recipient == performer,
+                    Delivery.revision == scene.revision,
+                    Delivery.kind.in_(ASKING_KINDS),
+                    Delivery.status == DeliveryStatus.SENT,
+                )
+            )
+            if row.channel and row.ts
+        ]
+    for channel, ts in targets:
+        client.chat_update(channel=channel, ts=ts, text=out.text, blocks=out.blocks)
+
+
+review = submitting(open_review)
+changes = submitting(open_changes)
+talk_clicked = submitting(talk)
+withdraw_clicked = submitting(withdraw)

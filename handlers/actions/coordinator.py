@@ -1,0 +1,121 @@
+"""A coordinator's View buttons. The notice said only which scene; who and what are shown
+here, in a modal, to a coordinator of that production, and the read is audited."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.access import Refusal, require
+from bot.confirmations import changes_between, scene_states
+from bot.meta import unpack_int
+from bot.worker import JobContext
+from handlers.actions.boundaries import submitting
+from handlers.blocks.boundaries import answer_modal, notice_modal, status_modal
+from storage import audit, boundaries
+from storage.db import session_scope
+from storage.models import BoundaryAnswer, Delivery, DeliveryKind, Role, Scene
+
+_WHAT = {
+    DeliveryKind.PROMPT: "the boundary check",
+    DeliveryKind.NUDGE: "the reminder to answer the boundary check",
+    DeliveryKind.LAPSED: "the notice that the scene changed",
+    DeliveryKind.REMOVED: "the notice that the scene is off",
+    DeliveryKind.ANSWER: "a boundary update",
+    DeliveryKind.ESCALATION: "the missing-confirmations notice",
+    DeliveryKind.SHORT_NOTICE: "the short-notice notice",
+}
+
+
+def _coordinator_of(session: Session, scene: Scene, user_id: str) -> None:
+    require(
+        session,
+        production=scene.production,
+        user_id=user_id,
+        roles=(Role.COORDINATOR,),
+        doing="see performers' answers",
+    )
+
+
+def _audit(
+    session: Session, job: JobContext, payload: dict[str, str], scene: Scene, what: str
+) -> None:
+    audit.record(
+        session,
+        at=job.services.clock.now(),
+        team_id=payload["team_id"],
+        actor=payload["user_id"],
+        action=what,
+        production_id=scene.production_id,
+        subject=f"scene:{scene.number}",
+    )
+
+
+def view_answer(job: JobContext, payload: dict[str, str]) -> None:
+    with session_scope(job.services.session_factory) as session:
+        found = session.get(BoundaryAnswer, unpack_int(payload["value"], "answer", "a"))
+        scene = session.get(Scene, found.scene_id) if found is not None else None
+        if found is None or scene is None:
+            raise Refusal("This update is no longer available.")
+        _coordinator_of(session, scene, payload["user_id"])
+        stated = changes = None
+        if found.boundaries_ct is not None:
+            stated = boundaries.open_boundaries(session, found)
+            before = boundaries.boundaries_before(
+                session, scene_id=scene.id, performer=found.performer_id, before_id=found.id
+            )
+            changes = changes_between(before[1] if before else None, stated)
+        who = next(
+            (s for s in scene_states(session, scene) if s.user_id == found.performer_id), None
+        )
+        if who is None:
+            raise Refusal("This performer is no longer cast in the scene.")
+        view = answer_modal(
+            scene,
+            who=who,
+            kind=found.kind,
+            at=found.at,
+            changes=changes or [],
+            stated=stated,
+            zone=scene.production.time_zone,
+        )
+        _audit(session, job, payload, scene, "boundaries.read")
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
+
+
+def view_status(job: JobContext, payload: dict[str, str]) -> None:
+    with session_scope(job.services.session_factory) as session:
+        scene = session.get(Scene, unpack_int(payload["value"], "status", "s"))
+        if scene is None:
+            raise Refusal("This scene is no longer on the schedule.")
+        _coordinator_of(session, scene, payload["user_id"])
+        view = status_modal(scene, scene_states(session, scene), zone=scene.production.time_zone)
+        _audit(session, job, payload, scene, "boundaries.status.read")
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
+
+
+def view_failure(job: JobContext, payload: dict[str, str]) -> None:
+    with session_scope(job.services.session_factory) as session:
+        failed = session.get(Delivery, unpack_int(payload["value"], "failure", "d"))
+        scene = failed.scene if failed is not None else None
+        if failed is None or scene is None:
+            raise Refusal("This notice is no longer available.")
+        _coordinator_of(session, scene, payload["user_id"])
+        who = next((s for s in scene_states(session, scene) if s.user_id == failed.recipient), None)
+        name = f"{who.name} (<@{who.user_id}>)" if who else f"<@{failed.recipient}>"
+        reason = {
+            "expired": "it could not be sent before the scene started",
+        }.get(failed.error or "", f"Slack answered `{failed.error}`")
+        text = (
+            f"Scene {scene.number}: {_WHAT.get(failed.kind, 'a message')} could not be delivered "
+            f"to {name}: {reason}.\n\nCheck that their Slack account is active and that the "
+            "cast list points at it; then reach them directly."
+        )
+        _audit(session, job, payload, scene, "delivery.failure.read")
+    job.client.views_open(
+        trigger_id=payload["trigger_id"], view=notice_modal("Delivery problem", text, escape=False)
+    )
+
+
+answer_clicked = submitting(view_answer)
+status_clicked = submitting(view_status)
+failure_clicked = submitting(view_failure)
