@@ -31,6 +31,7 @@ class SetupView(StrEnum):
     ESCALATION = "escalation"
     CALL = "default_call"
     CATEGORY = "intimacy_category"
+    TOLERANCE = "move_tolerance"
 
 
 class SceneView(StrEnum):

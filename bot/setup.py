@@ -27,6 +27,7 @@ class SetupForm:
     escalation: str = "12h"
     default_call: str = "07:00"
     intimacy_category: str = ""
+    tolerance: str = "1h"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class ProductionSetup:
     escalation: timedelta
     default_call: time
     intimacy_category: str | None
+    tolerance: timedelta = timedelta(hours=1)
+    """A scene moved further than this needs the performers' confirmation again."""
 
 
 def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]]:
@@ -81,6 +84,10 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
                     f"than the lead time ({format_duration(lead)})."
                 )
     try:
+        tolerance = parse_duration(form.tolerance.strip() or "1h")
+    except ValueError as error:
+        errors[SetupView.TOLERANCE] = str(error)
+    try:
         call = time.fromisoformat(form.default_call)
     except ValueError:
         errors[SetupView.CALL] = "Pick a call time such as 07:00."
@@ -100,6 +107,7 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
             escalation=durations[SetupView.ESCALATION],
             default_call=call,
             intimacy_category=form.intimacy_category.strip() or None,
+            tolerance=tolerance,
         ),
         {},
     )

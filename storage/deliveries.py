@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.delivery.plan import Existing, Plan, SceneFacts, Timing, plan_scene
@@ -44,7 +44,6 @@ from storage.models import (
 
 STALE_AFTER = timedelta(seconds=30)
 """An instance not seen for this long is taken for dead and its claims are taken over."""
-FORGET_AFTER = timedelta(days=1)
 
 
 # ------------------------------------------------------------------ planning
@@ -345,16 +344,12 @@ def heartbeat(session: Session, *, instance: str, now: datetime) -> None:
 def take_over(session: Session, *, instance: str, now: datetime) -> int:
     """Put back to PLANNED the claims of instances that are gone. Returns how many."""
     host, me = socket.gethostname()[:255], os.getpid()
-    alive: set[str] = set()
-    dead: set[str] = set()
+    alive = {instance}
     for other in session.scalars(select(DispatcherInstance)):
-        if other.id == instance:
-            alive.add(other.id)
-        elif other.seen_at < now - STALE_AFTER or (
+        gone = other.seen_at < now - STALE_AFTER or (
             other.host == host and other.pid != me and not _pid_alive(other.pid)
-        ):
-            dead.add(other.id)
-        else:
+        )
+        if not gone:
             alive.add(other.id)
     result = session.execute(
         update(Delivery)
@@ -363,11 +358,6 @@ def take_over(session: Session, *, instance: str, now: datetime) -> int:
             or_(Delivery.claimed_by.is_(None), Delivery.claimed_by.not_in(alive)),
         )
         .values(status=DeliveryStatus.PLANNED, claimed_by=None)
-    )
-    session.execute(
-        delete(DispatcherInstance).where(
-            DispatcherInstance.id.in_(dead), DispatcherInstance.seen_at < now - FORGET_AFTER
-        )
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -132,6 +132,7 @@ def save_setup(
     production.escalation_minutes = int(setup.escalation.total_seconds() // 60)
     production.default_call = setup.default_call
     production.intimacy_category = setup.intimacy_category
+    production.move_tolerance_minutes = int(setup.tolerance.total_seconds() // 60)
     production.updated_at = now
     session.flush()
     for role, users in (

@@ -246,3 +246,23 @@ def test_a_lost_claim_is_not_recorded_over_the_new_owner(
             status=DeliveryStatus.SENT,
             now=clock.now(),
         )
+
+
+def test_old_event_ids_and_instances_are_tidied_away(
+    session_factory: sessionmaker[Session], clock: FixedClock, dispatcher: Dispatcher
+) -> None:
+    from storage.models import ProcessedEvent
+
+    with session_scope(session_factory) as session:
+        session.add(ProcessedEvent(event_id="Ev-old", received_at=NOW - timedelta(days=3)))
+        session.add(ProcessedEvent(event_id="Ev-new", received_at=NOW - timedelta(hours=1)))
+        session.add(
+            DispatcherInstance(
+                id="long-gone", host="h", pid=1, started_at=NOW, seen_at=NOW - timedelta(days=2)
+            )
+        )
+    dispatcher.heartbeat()
+    dispatcher.tidy()
+    with session_scope(session_factory) as session:
+        assert list(session.scalars(select(ProcessedEvent.event_id))) == ["Ev-new"]
+        assert list(session.scalars(select(DispatcherInstance.id))) == [dispatcher.instance]

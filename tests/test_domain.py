@@ -123,6 +123,11 @@ def test_setup_form_checks() -> None:
     setup, errors = check_setup(good)
     assert errors == {} and setup is not None
     assert setup.name == "Night Shift" and setup.lead == timedelta(hours=48)
+    assert setup.tolerance == timedelta(hours=1)
+    tolerant, _ = check_setup(SetupForm(name="N", zone="UTC", coordinators=("U1",), tolerance=""))
+    assert tolerant is not None and tolerant.tolerance == timedelta(hours=1)  # empty: default
+    tolerant, _ = check_setup(SetupForm(name="N", zone="UTC", coordinators=("U1",), tolerance="2h"))
+    assert tolerant is not None and tolerant.tolerance == timedelta(hours=2)
     _, errors = check_setup(
         SetupForm(
             name="",
@@ -132,9 +137,11 @@ def test_setup_form_checks() -> None:
             nudge="12h",
             escalation="13h",
             default_call="25:00",
+            tolerance="soon",
         )
     )
     assert set(errors) == {
+        SetupView.TOLERANCE,
         SetupView.NAME,
         SetupView.ZONE,
         SetupView.COORDINATORS,

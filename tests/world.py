@@ -51,7 +51,8 @@ def build(
 ) -> World:
     """`scenes`: number → (start, counted from `now`; cast numbers). Default: scene 42A in five
     days with cast 1 and 2."""
-    scenes = scenes or {"42A": (timedelta(days=5), ("1", "2"))}
+    if scenes is None:
+        scenes = {"42A": (timedelta(days=5), ("1", "2"))}
     with session_scope(session_factory) as session:
         production = save_setup(
             session,

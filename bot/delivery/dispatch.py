@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from bot.delivery import messages
 from bot.deps import Services
-from storage import deliveries
+from storage import deliveries, housekeeping
 from storage.db import session_scope
 from storage.models import Delivery, DeliveryKind, DeliveryStatus, Member, Role
 
@@ -110,21 +110,34 @@ class Dispatcher:
     def _now(self) -> datetime:
         return self.services.clock.now()
 
-    def sweep(self) -> Result:
-        """The periodic pass: say we are alive, take over the claims of instances that are
-        gone, then send whatever is due."""
+    def heartbeat(self) -> None:
+        """Say this instance is alive (its claims stand). Done before every batch it claims and
+        by the scheduler every few seconds, also while a long pass is sending."""
         with session_scope(self.services.session_factory) as session:
             deliveries.heartbeat(session, instance=self.instance, now=self._now())
+
+    def sweep(self) -> Result:
+        """The periodic pass: take over the claims of instances that are gone, then send
+        whatever is due."""
+        self.heartbeat()
+        with session_scope(self.services.session_factory) as session:
             taken = deliveries.take_over(session, instance=self.instance, now=self._now())
         if taken:
             log.warning("took over %d delivery(ies) claimed by an instance that is gone", taken)
         return self.run_due()
+
+    def tidy(self) -> None:
+        with session_scope(self.services.session_factory) as session:
+            gone = housekeeping.tidy(session, now=self._now())
+        if gone:
+            log.info("tidied %d old row(s)", gone)
 
     def run_due(self) -> Result:
         """Send every row due now, batch after batch, until none is left."""
         total = Result()
         with self._lock:
             while True:
+                self.heartbeat()
                 with session_scope(self.services.session_factory) as session:
                     claimed = deliveries.claim_due(
                         session, instance=self.instance, now=self._now(), limit=self.batch

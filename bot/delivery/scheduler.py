@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 WAKE = "wake"
 SWEEP = "sweep"
+TIDY = "tidy"
+HEARTBEAT = "heartbeat"
 
 
 class DeliveryScheduler:
@@ -42,6 +44,30 @@ class DeliveryScheduler:
             coalesce=True,
             misfire_grace_time=None,
         )
+        self._scheduler.add_job(
+            self._tidy, "interval", hours=1, id=TIDY, max_instances=1, coalesce=True
+        )
+        # Separate from the sweep, which may be busy sending for longer than STALE_AFTER.
+        self._scheduler.add_job(
+            self._heartbeat,
+            "interval",
+            seconds=min(self.sweep_seconds, 5.0),
+            id=HEARTBEAT,
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def _heartbeat(self) -> None:
+        try:
+            self.dispatcher.heartbeat()
+        except Exception as error:
+            log.error("heartbeat failed (%s)", type(error).__name__, exc_info=error)
+
+    def _tidy(self) -> None:
+        try:
+            self.dispatcher.tidy()
+        except Exception as error:
+            log.error("tidying failed (%s)", type(error).__name__, exc_info=error)
 
     def shutdown(self) -> None:
         self._scheduler.shutdown(wait=True)

@@ -100,6 +100,15 @@ def setup_modal(form: SetupForm, *, metadata: str, creating: bool) -> dict[str, 
             hint="Shorter than the lead time.",
             max_length=20,
         ),
+        _text(
+            SetupView.TOLERANCE,
+            "Ask again if a scene moves by more than",
+            form.tolerance,
+            hint="A scene moved further than this needs its performers' confirmation again. "
+            "Any change to what is planned always does.",
+            max_length=20,
+            optional=True,
+        ),
         InputBlock(
             block_id=SetupView.CALL,
             label="Default call time",

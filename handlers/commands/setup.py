@@ -33,6 +33,7 @@ def _form(session: Session, production: Production) -> SetupForm:
         escalation=format_duration_minutes(production.escalation_minutes),
         default_call=production.default_call.strftime("%H:%M"),
         intimacy_category=production.intimacy_category or "",
+        tolerance=format_duration_minutes(production.move_tolerance_minutes),
     )
 
 

@@ -32,6 +32,7 @@ def _form(view: dict[str, Any]) -> SetupForm:
         escalation=state.text(view, SetupView.ESCALATION),
         default_call=state.time_of_day(view, SetupView.CALL),
         intimacy_category=state.text(view, SetupView.CATEGORY),
+        tolerance=state.text(view, SetupView.TOLERANCE),
     )
 
 
