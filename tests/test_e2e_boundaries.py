@@ -98,11 +98,7 @@ def coordinator_notices(app: RunningApp, count: int) -> list[dict[str, Any]]:
     """The coordinator's "Boundary update" notices, once `count` have arrived (the job after
     an answer wakes the dispatcher, which sends them)."""
     deadline = time.monotonic() + 5
-    while (
-        ((found := messages_to(app, COORDINATOR, "Boundary update"))
-        and len(found) < count)
-        or (not found and count)
-    ):
+    while len(found := messages_to(app, COORDINATOR, "Boundary update")) < count:
         if time.monotonic() > deadline:
             raise AssertionError(f"expected {count} notices, got {found}")
         time.sleep(0.05)
