@@ -4,10 +4,12 @@ privately, Withdraw. Each is acknowledged at once and done as a job; a button of
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +25,8 @@ from storage import audit, boundaries
 from storage.db import session_scope
 from storage.models import AnswerKind, Delivery, DeliveryStatus, Scene
 from storage.secrets import unseal
+
+log = logging.getLogger(__name__)
 
 
 def _payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
@@ -160,7 +164,10 @@ def show_answered(
             if row.channel and row.ts
         ]
     for channel, ts in targets:
-        client.chat_update(channel=channel, ts=ts, text=out.text, blocks=out.blocks)
+        try:
+            client.chat_update(channel=channel, ts=ts, text=out.text, blocks=out.blocks)
+        except SlackApiError as error:  # the answer is saved; an old message stays as it was
+            log.warning("could not update a prompt (%s)", error.response.get("error"))
 
 
 review = submitting(open_review)
