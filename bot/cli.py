@@ -138,6 +138,9 @@ def configure_logging(*, verbose: bool) -> None:
     for name in ("slack_sdk", "slack_bolt"):
         logging.getLogger(name).setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler logs every run of the sweep at INFO, and a sweep skipped because the last
+    # pass is still sending at WARNING: routine, not news. Errors in our jobs are logged by us.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     # waitress warns once per queued request when all its threads are busy: a burst would
     # flood the log with lines that say nothing the latency figures do not.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)

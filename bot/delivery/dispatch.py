@@ -101,10 +101,17 @@ class Dispatcher:
         self.batch = batch
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="deliver")
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self.after_send: Callable[[int], None] | None = None
         """Called with a row's id once it is recorded sent (tests and benchmarks watch it)."""
 
+    def stop(self) -> None:
+        """Claim nothing more: the batch being sent is finished, the rest waits for the next
+        start (or another instance), so a stop does not wait for a whole backlog."""
+        self._stopping.set()
+
     def close(self) -> None:
+        self.stop()
         self._pool.shutdown(wait=True)
 
     def _now(self) -> datetime:
@@ -136,7 +143,7 @@ class Dispatcher:
         """Send every row due now, batch after batch, until none is left."""
         total = Result()
         with self._lock:
-            while True:
+            while not self._stopping.is_set():
                 self.heartbeat()
                 with session_scope(self.services.session_factory) as session:
                     claimed = deliveries.claim_due(
@@ -158,6 +165,7 @@ class Dispatcher:
                     by_recipient[recipients[row.id]].append(row.id)
                 for result in self._pool.map(self._deliver_all, by_recipient.values()):
                     total += result
+        return total
 
     def next_due(self) -> datetime | None:
         with session_scope(self.services.session_factory) as session:

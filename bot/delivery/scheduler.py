@@ -31,6 +31,7 @@ class DeliveryScheduler:
         self.sweep_seconds = sweep_seconds
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._arm_lock = threading.Lock()
+        self._stopping = False
 
     def start(self) -> None:
         self._scheduler.start()
@@ -70,6 +71,12 @@ class DeliveryScheduler:
             log.error("tidying failed (%s)", type(error).__name__, exc_info=error)
 
     def shutdown(self) -> None:
+        # APScheduler's shutdown holds its job store lock while it waits for running jobs, and
+        # a pass ends by arming the next wake-up (`add_job` takes that lock): stop arming
+        # first, or a shutdown during a pass never returns.
+        with self._arm_lock:
+            self._stopping = True
+        self.dispatcher.stop()  # a pass under way ends after its batch
         self._scheduler.shutdown(wait=True)
         self.dispatcher.close()
 
@@ -102,6 +109,8 @@ class DeliveryScheduler:
 
     def _arm(self, at: datetime) -> None:
         with self._arm_lock:
+            if self._stopping:
+                return
             try:
                 self._scheduler.add_job(
                     self._run,
