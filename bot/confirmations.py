@@ -164,6 +164,7 @@ class State(enum.StrEnum):
     WAITING = "Asked, no answer yet"
     NOT_ASKED = "Not asked yet"
     UNDELIVERABLE = "Could not be reached"
+    NOT_CAST = "No longer cast in this scene"
 
 
 _BY_KIND = {

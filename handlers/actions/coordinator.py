@@ -3,17 +3,18 @@ here, in a modal, to a coordinator of that production, and the read is audited."
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.access import Refusal, require
-from bot.confirmations import changes_between, scene_states
+from bot.confirmations import PerformerState, State, changes_between, scene_states
 from bot.meta import unpack_int
 from bot.worker import JobContext
 from handlers.actions.boundaries import submitting
 from handlers.blocks.boundaries import answer_modal, notice_modal, status_modal
 from storage import audit, boundaries
 from storage.db import session_scope
-from storage.models import BoundaryAnswer, Delivery, DeliveryKind, Role, Scene
+from storage.models import BoundaryAnswer, CastEntry, Delivery, DeliveryKind, Role, Scene
 
 _WHAT = {
     DeliveryKind.PROMPT: "the boundary check",
@@ -67,8 +68,20 @@ def view_answer(job: JobContext, payload: dict[str, str]) -> None:
         who = next(
             (s for s in scene_states(session, scene) if s.user_id == found.performer_id), None
         )
-        if who is None:
-            raise Refusal("This performer is no longer cast in the scene.")
+        if who is None:  # no longer cast in it: their answer still stands on record
+            entry = session.scalar(
+                select(CastEntry).where(
+                    CastEntry.production_id == scene.production_id,
+                    CastEntry.slack_user_id == found.performer_id,
+                )
+            )
+            who = PerformerState(
+                found.performer_id,
+                entry.performer_name if entry else "A performer no longer cast",
+                entry.character if entry else "",
+                State.NOT_CAST,
+                None,
+            )
         view = answer_modal(
             scene,
             who=who,
