@@ -59,6 +59,8 @@ class CoordinatorAction(StrEnum):
     VIEW_ANSWER = "coordinator_view_answer"
     VIEW_FAILURE = "coordinator_view_failure"
     VIEW_STATUS = "coordinator_view_status"
+    VIEW_NOTE = "coordinator_view_note"
+    TURN_INTO_REQUEST = "coordinator_note_to_request"
 
 
 class ConfirmView(StrEnum):
@@ -74,3 +76,34 @@ class ChangesView(StrEnum):
 class ChecklistView(StrEnum):
     CALLBACK = "checklist_submit"
     ITEMS = "items"
+
+
+class RequestAction(StrEnum):
+    ACKNOWLEDGE = "request_acknowledge"
+    REMIND = "request_remind"
+    EDIT = "request_edit"
+    WITHDRAW = "request_withdraw"
+    NOTE = "note_open"  # a performer's "Note to the coordinator"
+
+
+class RequestView(StrEnum):
+    CALLBACK = "request_submit"
+    CHANNELS = "channels"
+    SCENE = "scene"
+    TEXT = "text"
+    POST_AT = "post_at"
+    PING = "allow_ping"
+    CONFIRM = "confirm"  # "post anyway" after warnings
+    STANDING = "standing"  # small cast: post without the scene
+    HOLD = "hold"  # timing: hold back or post now
+
+
+class EditRequestView(StrEnum):
+    CALLBACK = "request_edit_submit"
+    TEXT = "text"
+
+
+class NoteView(StrEnum):
+    CALLBACK = "note_submit"
+    SCENE = "scene"
+    TEXT = "text"

@@ -102,3 +102,21 @@ def ping(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+def insert_once(session: Session, model: Any, **values: Any) -> bool:
+    """INSERT unless a row with the same unique key exists (ON CONFLICT DO NOTHING, on both
+    engines): True if this call added it. Safe against a concurrent twin, without savepoints
+    (which on SQLite open a read snapshot that a concurrent writer can make unwritable)."""
+    table = model.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
+    key = list(table.primary_key.columns)[0]
+    return session.execute(statement.returning(key)).first() is not None

@@ -22,9 +22,11 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     Time,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -86,6 +88,13 @@ class Production(Base):
     default_call: Mapped[time] = mapped_column(Time, default=time(7, 0))
     intimacy_category: Mapped[str | None] = mapped_column(String(120))
     move_tolerance_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    quiet_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    """A request about a scene a performer answered within this long is offered a hold-back."""
+    department_channels: Mapped[list[str]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=list, server_default="[]"
+    )
+    """Channel ids offered first in the request modal. (JSONB on PostgreSQL: comparable, so a
+    production can be selected DISTINCT.)"""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -291,6 +300,8 @@ class DeliveryKind(enum.StrEnum):
     LAPSED = "lapsed"  # performer: the scene changed, your answer no longer holds
     REMOVED = "removed"  # performer: the scene is off the schedule
     ANSWER = "answer"  # coordinator: a performer answered (who and what: in the modal)
+    NOTE = "note"  # coordinator: a performer wrote a private note (in the modal)
+    REQUEST = "request"  # a department channel: a coordinator request
     UNDELIVERABLE = "undeliverable"  # coordinator: a message could not be delivered
 
 
@@ -354,9 +365,111 @@ class DispatcherInstance(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class RequestStatus(enum.StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class CoordinatorRequest(Base):
+    """A request the coordinator posts to department channels, in their own name: no
+    performer, and no link to the note or answer it may have come from."""
+
+    __tablename__ = "coordinator_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    production_id: Mapped[int] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    scene_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scene.id", ondelete="SET NULL"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    allow_ping: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus))
+    post_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    edits: Mapped[int] = mapped_column(Integer, default=0)
+
+    production: Mapped[Production] = relationship()
+    scene: Mapped[Scene | None] = relationship()
+    posts: Mapped[list[RequestPost]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestPost.id"
+    )
+
+    @property
+    def title(self) -> str:
+        """The first line, short: what AD reminders list."""
+        first = self.text.strip().splitlines()[0] if self.text.strip() else ""
+        return first if len(first) <= 80 else first[:79] + "…"
+
+
+class RequestPost(Base):
+    """The request in one channel: its message, once posted, and who acknowledged it."""
+
+    __tablename__ = "request_post"
+    __table_args__ = (UniqueConstraint("request_id", "channel_id", name="uq_request_post_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("coordinator_request.id", ondelete="CASCADE"), index=True
+    )
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    request: Mapped[CoordinatorRequest] = relationship(back_populates="posts")
+    acks: Mapped[list[RequestAck]] = relationship(
+        back_populates="post", cascade="all, delete-orphan", order_by="RequestAck.id"
+    )
+
+
+class RequestAck(Base):
+    __tablename__ = "request_ack"
+    __table_args__ = (UniqueConstraint("post_id", "user_id", name="uq_request_ack_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("request_post.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    post: Mapped[RequestPost] = relationship(back_populates="acks")
+
+
+class PrivateNote(Base):
+    """A performer's note to the coordinators, encrypted; optionally about a scene."""
+
+    __tablename__ = "private_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    production_id: Mapped[int] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    scene_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scene.id", ondelete="SET NULL"), index=True
+    )
+    performer_id: Mapped[str] = mapped_column(String(32), index=True)
+    text_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DmNotice(Base):
+    """Someone was told, once, that text typed into the bot's DM is not kept (and why)."""
+
+    __tablename__ = "dm_notice"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 ENCRYPTED_COLUMNS: tuple[tuple[type[Base], tuple[str, ...]], ...] = (
     (Scene, ("planned_content_ct", "synopsis_ct")),
     (PendingImport, ("payload_ct",)),
     (BoundaryAnswer, ("boundaries_ct",)),
+    (PrivateNote, ("text_ct",)),
 )
 """Every column holding ciphertext, for key rotation (`closedset db reencrypt`)."""

@@ -9,6 +9,8 @@ shared test data are registered here.
   (`chat.*` calls and `response_url` answers) nor in any log line — only in modals (`views.*`).
 - Pairing: no message names or mentions a performer (name, Slack ID, @handle, character)
   together with anything about answers or status.
+- Channel posts: no message posted to a channel names, mentions or addresses any performer at
+  all (name, first name, @handle, Slack ID, email, character).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ PERFORMERS = {
     "U0PERF0002": ("Bob Smith", "bob", "Max"),
     "U0PERF0003": ("Ana Núñez", "ana", "Ines"),
 }
+EMAILS = ("jane@example.com", "bob@example.com", "ana@example.com")
 STATUS_WORDS = re.compile(
     r"confirm|withdr|talk|pause|missing|no answer|answer|boundar|asked for changes|not ok"
     r"|adjust|still good|declined|refused",
@@ -80,6 +83,16 @@ def check_calls(calls: Iterable[Any]) -> list[str]:
         for secret in _SENSITIVE:
             if secret in text:
                 problems.append(f"{call.method} carries private content {secret!r}: {text[:300]}")
+        if call.method == "chat.postMessage" and str(call.params.get("channel", ""))[:1] in "CG":
+            # A channel post (a coordinator request): nothing that identifies any performer.
+            for pattern in identities:
+                if pattern.search(text):
+                    problems.append(
+                        f"a channel post names a performer ({pattern.pattern}): {text[:300]}"
+                    )
+            for email in EMAILS:
+                if email in text:
+                    problems.append(f"a channel post carries {email}: {text[:300]}")
         if STATUS_WORDS.search(text):
             for pattern in identities:
                 if pattern.search(text):

@@ -28,8 +28,9 @@ def test_command_interactivity_and_home() -> None:
 
 def test_scopes_are_exactly_what_the_app_uses() -> None:
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
-    # commands for the slash command; im:history to receive message.im (files shared in DMs)
-    assert scopes == set(SCOPE_OF.values()) | {"commands", "im:history"}
+    # commands for the slash command; im:history to receive message.im (files shared in DMs);
+    # chat:write.public to post requests to public department channels without joining them
+    assert scopes == set(SCOPE_OF.values()) | {"commands", "im:history", "chat:write.public"}
 
 
 def test_events_are_the_ones_handled() -> None:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -36,7 +37,7 @@ from bot.delivery import messages
 from bot.deps import Services
 from storage import deliveries, housekeeping
 from storage.db import session_scope
-from storage.models import Delivery, DeliveryKind, DeliveryStatus, Member, Role
+from storage.models import Delivery, DeliveryKind, DeliveryStatus, Member, RequestPost, Role
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,12 @@ class Dispatcher:
             return Result(skipped=1)
         try:
             response = self.client.chat_postMessage(
-                channel=recipient, text=out.text, blocks=out.blocks, unfurl_links=False
+                channel=recipient,
+                text=out.text,
+                blocks=out.blocks,
+                thread_ts=out.thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
             )
         except SlackApiError as error:
             code = str(error.response.get("error") or f"http_{error.response.status_code}")
@@ -231,6 +237,8 @@ class Dispatcher:
         )
         if kind in PERFORMER_KINDS:
             self._close_older_prompts(delivery_id)
+        if kind is DeliveryKind.REQUEST:
+            self._record_post(delivery_id, response)
         if self.after_send is not None:
             self.after_send(delivery_id)
         return Result(sent=1)
@@ -302,6 +310,18 @@ class Dispatcher:
                     revision=row.revision,
                     detail={"delivery": delivery_id},
                 )
+
+    def _record_post(self, delivery_id: int, response: Any) -> None:
+        """A request's channel message: keep where it is, to count acknowledgements on it and
+        to edit or withdraw it later."""
+        with session_scope(self.services.session_factory) as session:
+            row = session.get(Delivery, delivery_id)
+            if row is None or row.detail.get("remind"):
+                return
+            post = session.get(RequestPost, int(row.detail["post"]))
+            if post is not None:
+                post.ts = str(response.get("ts") or "")
+                post.posted_at = self._now()
 
     def _close_older_prompts(self, delivery_id: int) -> None:
         """Take the buttons off the performer's earlier prompts for the scene that a newer

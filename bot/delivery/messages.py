@@ -18,16 +18,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.confirmations import all_confirmed
-from bot.ids import BoundaryAction, CoordinatorAction
+from bot.depersonalize import escape_user_text
+from bot.ids import BoundaryAction, CoordinatorAction, RequestAction
 from bot.meta import pack
 from storage.boundaries import answers_for
-from storage.models import Delivery, DeliveryKind, Scene
+from storage.models import Delivery, DeliveryKind, RequestPost, RequestStatus, Scene
 
 
 @dataclass(frozen=True)
 class Outgoing:
     text: str
     blocks: list[dict[str, Any]]
+    thread_ts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def performer_actions(scene: Scene, *, answered: bool) -> dict[str, Any]:
         _button("I'd like changes", BoundaryAction.CHANGES, value),
         _button("Talk to the coordinator privately", BoundaryAction.TALK, value),
     ]
+    buttons.append(note_button(scene.id))
     if answered:
         withdraw = _button("Withdraw", BoundaryAction.WITHDRAW, value, "danger")
         withdraw["confirm"] = {
@@ -104,6 +107,12 @@ def performer_actions(scene: Scene, *, answered: bool) -> dict[str, Any]:
         "block_id": f"prompt_{scene.id}_{scene.revision}",
         "elements": buttons,
     }
+
+
+def note_button(scene_id: int | None = None) -> dict[str, Any]:
+    """A performer's "Note to the coordinator" (the modal asks which production and scene)."""
+    value = pack("note", s=scene_id) if scene_id is not None else pack("note")
+    return _button("Note to the coordinator", RequestAction.NOTE, value)
 
 
 PRIVACY_NOTE = (
@@ -175,9 +184,35 @@ def render(session: Session, row: Delivery, *, now: datetime) -> Outgoing | Skip
             CoordinatorAction.VIEW_ANSWER,
             pack("answer", a=int(row.detail["answer"])),
         )
-    if kind is DeliveryKind.UNDELIVERABLE:
+    if kind is DeliveryKind.NOTE:
+        where = f" — scene {scene.number}" if scene is not None else ""
         return _coordinator(
-            f"A message could not be delivered — scene {_number(scene)}",
+            f"New private note{where}",
+            CoordinatorAction.VIEW_NOTE,
+            pack("note", n=int(row.detail["note"])),
+        )
+    if kind is DeliveryKind.REQUEST:
+        post = session.get(RequestPost, int(row.detail["post"]))
+        if post is None or post.request.status is not RequestStatus.ACTIVE:
+            return Skip("withdrawn")
+        if row.detail.get("remind"):
+            if not post.ts:
+                return Skip("not posted")
+            return Outgoing(
+                text="Reminder: please acknowledge the intimacy coordinator's request",
+                blocks=[
+                    _section(
+                        "*Reminder:* please read the intimacy coordinator's request above "
+                        "and press *Acknowledge*."
+                    )
+                ],
+                thread_ts=post.ts,
+            )
+        return request_message(post)
+    if kind is DeliveryKind.UNDELIVERABLE:
+        where = f" — scene {scene.number}" if scene is not None else ""
+        return _coordinator(
+            f"A message could not be delivered{where}",
             CoordinatorAction.VIEW_FAILURE,
             pack("failure", d=int(row.detail["delivery"])),
         )
@@ -236,6 +271,48 @@ def render(session: Session, row: Delivery, *, now: datetime) -> Outgoing | Skip
             "notice period.",
         )
     return Skip(f"unknown kind {kind}")
+
+
+def request_message(post: RequestPost) -> Outgoing:
+    """A request as its channel shows it: from the intimacy coordinator, never from anyone
+    else; people's text shown as text; the number of acknowledgements and the button."""
+    request = post.request
+    scene = request.scene
+    title = "Intimacy coordinator request"
+    if scene is not None:
+        title += f" — scene {scene.number}"
+        about = f"Scene {scene.number} · {scene_line(scene)}"
+    else:
+        about = "Standing production requirement"
+    if request.status is not RequestStatus.ACTIVE:
+        return Outgoing(
+            text=f"{title} (withdrawn)",
+            blocks=[_section(f"*{title}*\nWithdrawn by the intimacy coordinator.")],
+        )
+    count = len(post.acks)
+    acks = (
+        f"Acknowledged by {count} {'person' if count == 1 else 'people'}"
+        if count
+        else "Not acknowledged yet"
+    )
+    edited = " · edited" if request.edits else ""
+    return Outgoing(
+        text=title,
+        blocks=[
+            _section(f"*{title}*\n{about}"),
+            _section(escape_user_text(request.text, allow_channel_ping=request.allow_ping)),
+            _context(f"{acks}{edited}"),
+            {
+                "type": "actions",
+                "block_id": f"request_{post.id}",
+                "elements": [
+                    _button(
+                        "Acknowledge", RequestAction.ACKNOWLEDGE, pack("ack", p=post.id), "primary"
+                    )
+                ],
+            },
+        ],
+    )
 
 
 def _number(scene: Scene | None) -> str:

@@ -6,8 +6,21 @@ import re
 
 from slack_bolt import App
 
-from bot.ids import BoundaryAction, CoordinatorAction, ImportAction, ScheduleAction
-from handlers.actions import boundaries, coordinator, import_decision, schedule_page, stale
+from bot.ids import (
+    BoundaryAction,
+    CoordinatorAction,
+    ImportAction,
+    RequestAction,
+    ScheduleAction,
+)
+from handlers.actions import (
+    boundaries,
+    coordinator,
+    import_decision,
+    requests,
+    schedule_page,
+    stale,
+)
 
 
 def register(app: App) -> None:
@@ -21,5 +34,12 @@ def register(app: App) -> None:
     app.action(CoordinatorAction.VIEW_ANSWER)(coordinator.answer_clicked)
     app.action(CoordinatorAction.VIEW_STATUS)(coordinator.status_clicked)
     app.action(CoordinatorAction.VIEW_FAILURE)(coordinator.failure_clicked)
+    app.action(CoordinatorAction.VIEW_NOTE)(requests.view_note_clicked)
+    app.action(CoordinatorAction.TURN_INTO_REQUEST)(requests.turn_into_request_clicked)
+    app.action(RequestAction.ACKNOWLEDGE)(requests.acknowledge_clicked)
+    app.action(RequestAction.REMIND)(requests.remind_clicked)
+    app.action(RequestAction.EDIT)(requests.edit_clicked)
+    app.action(RequestAction.WITHDRAW)(requests.withdraw_clicked)
+    app.action(RequestAction.NOTE)(requests.note_clicked)
     # Last: any other action id (Bolt tries listeners in order) is acknowledged, not a 404.
     app.action(re.compile(".*"))(stale.handle)

@@ -18,6 +18,9 @@ _BY_ROLE: dict[Role, tuple[str, ...]] = {
         "`/closedset schedule`: upcoming scenes",
         "`/closedset status 42A`: where each performer stands for a scene (private to you)",
         "`/closedset checklist`: the boundary items performers answer",
+        "`/closedset request`: post a request to departments in your own name, checked so "
+        "nobody can tell which performer asked",
+        "`/closedset requests`: your requests, who acknowledged them, reminders, edits",
     ),
     Role.ADMIN: ("`/closedset setup`: production settings and roles",),
     Role.AD: ("`/closedset schedule`: upcoming scenes with their logistics",),
@@ -25,6 +28,7 @@ _BY_ROLE: dict[Role, tuple[str, ...]] = {
         "I will message you privately before each of your intimate scenes so you can confirm "
         "or change your boundaries. Only your coordinator sees your answers.",
         "`/closedset boundaries`: review, change or withdraw your answers at any time",
+        "`/closedset note`: a private note to your coordinator (only they read it)",
     ),
 }
 

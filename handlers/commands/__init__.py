@@ -15,7 +15,18 @@ from slack_bolt import Ack, App
 from bot.deps import Deps
 from bot.ids import Command
 from bot.worker import JobContext
-from handlers.commands import boundaries, checklist, help, scene, schedule, setup, status
+from handlers.commands import (
+    boundaries,
+    checklist,
+    help,
+    note,
+    request,
+    requests,
+    scene,
+    schedule,
+    setup,
+    status,
+)
 from storage.db import session_scope
 
 Subcommand = Callable[..., None]
@@ -28,6 +39,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "status": status.run,
     "checklist": checklist.run,
     "boundaries": boundaries.run,
+    "request": request.run,
+    "requests": requests.run,
+    "note": note.run,
 }
 
 

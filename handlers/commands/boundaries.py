@@ -3,7 +3,7 @@ they can review, change or withdraw at any time (an ephemeral message: seen by t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Respond
@@ -18,20 +18,20 @@ from storage.models import CastEntry, Production, Scene, SceneCast, Workspace
 MAX_SCENES = 15  # 3 blocks each, well inside a message's 50
 
 
-def run(
-    *, command: dict[str, Any], respond: Respond, db_session: Session, services: Services, **_: Any
-) -> None:
-    user_id = command["user_id"]
-    since = services.clock.now() - timedelta(hours=12)  # today's scenes still count
-    scenes = list(
-        db_session.scalars(
+def performer_scenes(
+    session: Session, *, team_id: str, user_id: str, now: datetime, limit: int = 100
+) -> list[Scene]:
+    """A performer's intimate scenes on the schedule, from today on, in time order."""
+    since = now - timedelta(hours=12)  # today's scenes still count
+    return list(
+        session.scalars(
             select(Scene)
             .join(SceneCast, SceneCast.scene_id == Scene.id)
             .join(CastEntry, CastEntry.id == SceneCast.cast_entry_id)
             .join(Production, Production.id == Scene.production_id)
             .join(Workspace, Workspace.id == Production.workspace_id)
             .where(
-                Workspace.team_id == command["team_id"],
+                Workspace.team_id == team_id,
                 CastEntry.slack_user_id == user_id,
                 Scene.intimacy.is_(True),
                 Scene.removed.is_(False),
@@ -40,8 +40,21 @@ def run(
             .options(selectinload(Scene.production))
             .order_by(Scene.start_at)
             .distinct()
-            .limit(MAX_SCENES + 1)
+            .limit(limit)
         )
+    )
+
+
+def run(
+    *, command: dict[str, Any], respond: Respond, db_session: Session, services: Services, **_: Any
+) -> None:
+    user_id = command["user_id"]
+    scenes = performer_scenes(
+        db_session,
+        team_id=command["team_id"],
+        user_id=user_id,
+        now=services.clock.now(),
+        limit=MAX_SCENES + 1,
     )
     if not scenes:
         respond(

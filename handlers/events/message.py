@@ -1,16 +1,28 @@
-"""Messages in the bot's DMs. A file shared there is a cast list or schedule to import."""
+"""Messages in the bot's DMs. A file shared there is a cast list or schedule to import; text
+typed there is not kept (see `typed_text_notice`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.delivery.messages import note_button
 from bot.deps import Deps
 from bot.uploads import Upload, process
+from bot.worker import JobContext
+from storage.db import insert_once, session_scope
+from storage.models import DmNotice
 
 
 def handle(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    if event.get("channel_type") != "im" or event.get("subtype") != "file_share":
-        return  # other messages are not ours to handle (yet)
+    if event.get("channel_type") != "im":
+        return
+    if event.get("subtype") is None and event.get("user") and not event.get("bot_id"):
+        # Text typed to the bot: never stored or logged. Say once why, and offer the note.
+        who = {"team_id": body.get("team_id") or event.get("team", ""), "user_id": event["user"]}
+        deps.worker.submit(typed_text_notice, who, response_url=None)
+        return
+    if event.get("subtype") != "file_share":
+        return
     files = event.get("files") or []
     if not files:
         return
@@ -23,3 +35,32 @@ def handle(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     )
     # Fetching and parsing can take longer than Slack's 3 seconds: acknowledge now.
     deps.worker.submit(process, upload, response_url=None)
+
+
+TYPED_TEXT = (
+    "I don't keep what is typed here: this conversation can be exported by your workspace's "
+    "owner, like any other. To tell your intimacy coordinator something privately, use the "
+    "button: only they will read it, and it is stored encrypted."
+)
+
+
+def typed_text_notice(job: JobContext, who: dict[str, str]) -> None:
+    """Once per person: why text typed to the bot is not kept, and the note button."""
+    with session_scope(job.services.session_factory) as session:
+        first = insert_once(
+            session,
+            DmNotice,
+            team_id=who["team_id"],
+            user_id=who["user_id"],
+            at=job.services.clock.now(),
+        )
+    if not first:
+        return  # told before
+    job.client.chat_postMessage(
+        channel=who["user_id"],
+        text="Messages typed here are not kept",
+        blocks=[
+            {"type": "section", "text": {"type": "mrkdwn", "text": TYPED_TEXT}},
+            {"type": "actions", "elements": [note_button()]},
+        ],
+    )

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.ids import ChangesView, ChecklistView, ConfirmView, SceneView, SetupView
-from handlers.views import boundaries, checklist, scene_submit, setup_submit
+from bot.ids import (
+    ChangesView,
+    ChecklistView,
+    ConfirmView,
+    EditRequestView,
+    NoteView,
+    RequestView,
+    SceneView,
+    SetupView,
+)
+from handlers.views import boundaries, checklist, note, request, scene_submit, setup_submit
 
 
 def register(app: App) -> None:
@@ -14,3 +23,6 @@ def register(app: App) -> None:
     app.view(ConfirmView.CALLBACK)(boundaries.confirm)
     app.view(ChangesView.CALLBACK)(boundaries.changes)
     app.view(ChecklistView.CALLBACK)(checklist.handle)
+    app.view(RequestView.CALLBACK)(request.handle)
+    app.view(EditRequestView.CALLBACK)(request.edit)
+    app.view(NoteView.CALLBACK)(note.handle)

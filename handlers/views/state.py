@@ -31,3 +31,20 @@ def checked(view: dict[str, Any], block: str) -> bool:
 
 def time_of_day(view: dict[str, Any], block: str) -> str:
     return str(_element(view, block).get("selected_time") or "")
+
+
+def conversations(view: dict[str, Any], block: str) -> list[str]:
+    return [str(c) for c in _element(view, block).get("selected_conversations") or ()]
+
+
+def selected(view: dict[str, Any], block: str) -> str | None:
+    option = _element(view, block).get("selected_option") or {}
+    value = option.get("value") if isinstance(option, dict) else None
+    return str(value) if value else None
+
+
+def date_time(view: dict[str, Any], block: str) -> int | None:
+    value = _element(view, block).get("selected_date_time")
+    if isinstance(value, int | float):
+        return int(value)
+    return int(value) if isinstance(value, str) and value.isdigit() else None

@@ -1,0 +1,248 @@
+"""Buttons of requests and notes: Acknowledge (anyone in the channel); Remind, Edit and
+Withdraw (the coordinator's list); Note to the coordinator (a performer); View and Turn into
+request (a coordinator, on a note)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.access import Refusal, require
+from bot.delivery.messages import Outgoing, request_message
+from bot.meta import pack, unpack, unpack_int
+from bot.requests import acknowledge, withdraw
+from bot.worker import JobContext
+from handlers.actions.boundaries import submitting
+from handlers.blocks.requests import edit_modal, note_view_modal
+from handlers.commands.note import open_note_modal
+from handlers.commands.request import open_request_modal
+from handlers.commands.requests import blocks_for
+from storage import audit, deliveries
+from storage.db import session_scope
+from storage.models import (
+    CastEntry,
+    CoordinatorRequest,
+    Delivery,
+    DeliveryKind,
+    PrivateNote,
+    Production,
+    RequestPost,
+    RequestStatus,
+    Role,
+    Scene,
+)
+from storage.productions import get_production
+from storage.secrets import unseal
+
+log = logging.getLogger(__name__)
+
+
+def _shown(
+    session_factory: sessionmaker[Session], request_id: int
+) -> list[tuple[str, str, Outgoing, int]]:
+    with session_scope(session_factory) as session:
+        request = session.get(CoordinatorRequest, request_id)
+        if request is None:
+            return []
+        return [
+            (post.channel_id, post.ts, request_message(post), len(post.acks))
+            for post in request.posts
+            if post.ts
+        ]
+
+
+def refresh_posts(
+    client: WebClient, session_factory: sessionmaker[Session], request_id: int
+) -> None:
+    """Show the request's current text, count or withdrawal in every channel it was posted
+    to; again if the count moved meanwhile (two people acknowledging at once)."""
+    shown = _shown(session_factory, request_id)
+    for _ in range(3):
+        for channel, ts, out, _count in shown:
+            try:
+                client.chat_update(channel=channel, ts=ts, text=out.text, blocks=out.blocks)
+            except SlackApiError as error:
+                log.warning("could not update a request (%s)", error.response.get("error"))
+        now = _shown(session_factory, request_id)
+        if [c for *_, c in now] == [c for *_, c in shown]:
+            return
+        shown = now
+
+
+def _coordinator_request(session: Session, value: str, user_id: str) -> CoordinatorRequest:
+    request = session.get(CoordinatorRequest, unpack_int(value, "request", "r"))
+    if request is None:
+        raise Refusal("This request no longer exists.")
+    require(
+        session,
+        production=request.production,
+        user_id=user_id,
+        roles=(Role.COORDINATOR,),
+        doing="manage requests",
+    )
+    return request
+
+
+def acknowledge_job(job: JobContext, payload: dict[str, str]) -> None:
+    with session_scope(job.services.session_factory) as session:
+        post = session.get(RequestPost, unpack_int(payload["value"], "ack", "p"))
+        if post is None or post.request.status is not RequestStatus.ACTIVE:
+            raise Refusal("This request was withdrawn; there is nothing to acknowledge.")
+        request_id = post.request_id
+        added = acknowledge(session, post, user_id=payload["user_id"], now=job.services.clock.now())
+    if not added:
+        job.respond()(
+            text="You have already acknowledged this request. Thank you.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+    refresh_posts(job.client, job.services.session_factory, request_id)
+
+
+def remind_job(job: JobContext, payload: dict[str, str]) -> None:
+    now = job.services.clock.now()
+    with session_scope(job.services.session_factory) as session:
+        request = _coordinator_request(session, payload["value"], payload["user_id"])
+        quiet = [post for post in request.posts if post.ts and not post.acks]
+        for post in quiet:
+            sent = session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.key.like(f"remind:{post.id}:%"))
+            )
+            deliveries.send_now(
+                session,
+                key=f"remind:{post.id}:{(sent or 0) + 1}",
+                production_id=request.production_id,
+                kind=DeliveryKind.REQUEST,
+                recipient=post.channel_id,
+                now=now,
+                scene_id=request.scene_id,
+                detail={"post": post.id, "remind": 1},
+            )
+        channels = ", ".join(f"<#{post.channel_id}>" for post in quiet)
+    job.wake()
+    job.respond()(
+        text=f"Reminder sent to {channels}." if quiet else "Every channel has acknowledged it.",
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def edit_job(job: JobContext, payload: dict[str, str]) -> None:
+    with session_scope(job.services.session_factory) as session:
+        request = _coordinator_request(session, payload["value"], payload["user_id"])
+        view = edit_modal(request, metadata=pack("request", r=request.id))
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
+
+
+def withdraw_job(job: JobContext, payload: dict[str, str]) -> None:
+    with session_scope(job.services.session_factory) as session:
+        request = _coordinator_request(session, payload["value"], payload["user_id"])
+        withdraw(session, request, actor=payload["user_id"], now=job.services.clock.now())
+        request_id, production = request.id, request.production
+        zone, name, production_id = production.time_zone, production.name, production.id
+    refresh_posts(job.client, job.services.session_factory, request_id)
+    with session_scope(job.services.session_factory) as session:
+        blocks = blocks_for(session, production_id, zone, name)
+    job.respond()(blocks=blocks, text=f"Requests · {name}", replace_original=True)
+
+
+def open_note(job: JobContext, payload: dict[str, str]) -> None:
+    try:
+        ids = unpack(payload["value"], "note")
+    except ValueError:
+        ids = {}
+    scene = ids.get("s")
+    with session_scope(job.services.session_factory) as session:
+        open_note_modal(
+            job.client,
+            trigger_id=payload["trigger_id"],
+            session=session,
+            team_id=payload["team_id"],
+            user_id=payload["user_id"],
+            name=None,
+            scene_id=int(scene) if isinstance(scene, int) else None,
+            now=job.services.clock.now(),
+        )
+
+
+def _coordinator_note(session: Session, value: str, user_id: str) -> PrivateNote:
+    note = session.get(PrivateNote, unpack_int(value, "note", "n"))
+    if note is None:
+        raise Refusal("This note is no longer available.")
+    production = get_production(session, production_id=note.production_id)
+    assert production is not None
+    require(
+        session,
+        production=production,
+        user_id=user_id,
+        roles=(Role.COORDINATOR,),
+        doing="read performers' notes",
+    )
+    return note
+
+
+def view_note(job: JobContext, payload: dict[str, str]) -> None:
+    with session_scope(job.services.session_factory) as session:
+        note = _coordinator_note(session, payload["value"], payload["user_id"])
+        entry = session.scalar(
+            select(CastEntry).where(
+                CastEntry.production_id == note.production_id,
+                CastEntry.slack_user_id == note.performer_id,
+            )
+        )
+        production = session.get(Production, note.production_id)
+        scene = session.get(Scene, note.scene_id) if note.scene_id else None
+        assert production is not None
+        view = note_view_modal(
+            who=entry.performer_name if entry else "A performer",
+            user_id=note.performer_id,
+            scene=scene,
+            at=note.at,
+            text=unseal(session, note.text_ct) or "",
+            zone=production.time_zone,
+            note_id=note.id,
+        )
+        audit.record(
+            session,
+            at=job.services.clock.now(),
+            team_id=payload["team_id"],
+            actor=payload["user_id"],
+            action="note.read",
+            production_id=note.production_id,
+            subject=f"note:{note.id}",
+        )
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
+
+
+def note_to_request(job: JobContext, payload: dict[str, str]) -> None:
+    """From the note's modal: the request modal on top, with the note's text and scene and
+    nothing of who wrote it."""
+    with session_scope(job.services.session_factory) as session:
+        note = _coordinator_note(session, payload["value"], payload["user_id"])
+        production = session.get(Production, note.production_id)
+        assert production is not None
+        open_request_modal(
+            job.client,
+            trigger_id=payload["trigger_id"],
+            session=session,
+            production=production,
+            now=job.services.clock.now(),
+            text=unseal(session, note.text_ct) or "",
+            scene_id=note.scene_id,
+            push=True,
+        )
+
+
+acknowledge_clicked = submitting(acknowledge_job)
+remind_clicked = submitting(remind_job)
+edit_clicked = submitting(edit_job)
+withdraw_clicked = submitting(withdraw_job)
+note_clicked = submitting(open_note)
+view_note_clicked = submitting(view_note)
+turn_into_request_clicked = submitting(note_to_request)
