@@ -32,6 +32,8 @@ class SetupView(StrEnum):
     CALL = "default_call"
     CATEGORY = "intimacy_category"
     TOLERANCE = "move_tolerance"
+    DEPARTMENTS = "departments"
+    QUIET = "quiet_time"
 
 
 class SceneView(StrEnum):

@@ -37,6 +37,7 @@ from storage.models import (
     RequestAck,
     RequestPost,
     RequestStatus,
+    RequestVersion,
     Scene,
 )
 from storage.secrets import seal
@@ -135,6 +136,7 @@ def create(
     )
     session.add(request)
     session.flush()
+    _keep_version(session, request, actor=actor, now=now)
     for channel in dict.fromkeys(channels):
         post = RequestPost(request_id=request.id, channel_id=channel)
         session.add(post)
@@ -181,12 +183,13 @@ def withdraw(session: Session, request: CoordinatorRequest, *, actor: str, now: 
 def edit(
     session: Session, request: CoordinatorRequest, *, text: str, actor: str, now: datetime
 ) -> None:
-    """New text for a request; its history stays in the audit log (lengths, not text: the
-    posted text is in Slack, and an earlier version may have been reworded for a reason)."""
+    """New text for a request. Every version is kept, encrypted (`RequestVersion`), and the
+    audit log says who changed it when (ids and lengths, no text)."""
     before = len(request.text)
     request.text = text
     request.edits += 1
     request.updated_at = now
+    _keep_version(session, request, actor=actor, now=now)
     audit.record(
         session,
         at=now,
@@ -197,6 +200,21 @@ def edit(
         subject=f"request:{request.id}",
         detail={"edit": request.edits, "chars_before": before, "chars_after": len(text)},
     )
+
+
+def _keep_version(
+    session: Session, request: CoordinatorRequest, *, actor: str, now: datetime
+) -> None:
+    session.add(
+        RequestVersion(
+            request_id=request.id,
+            number=request.edits,
+            text_ct=seal(session, request.text),
+            by=actor,
+            at=now,
+        )
+    )
+    session.flush()
 
 
 def _cancel_unsent(session: Session, request: CoordinatorRequest) -> None:

@@ -28,6 +28,8 @@ class SetupForm:
     default_call: str = "07:00"
     intimacy_category: str = ""
     tolerance: str = "1h"
+    departments: tuple[str, ...] = ()
+    quiet: str = "15m"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class ProductionSetup:
     intimacy_category: str | None
     tolerance: timedelta = timedelta(hours=1)
     """A scene moved further than this needs the performers' confirmation again."""
+    departments: tuple[str, ...] = ()
+    """Department channels offered first for coordinator requests."""
+    quiet: timedelta = timedelta(minutes=15)
+    """A request about a scene a performer answered within this long is offered a hold-back."""
 
 
 def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]]:
@@ -88,6 +94,10 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
     except ValueError as error:
         errors[SetupView.TOLERANCE] = str(error)
     try:
+        quiet = parse_duration(form.quiet.strip() or "15m")
+    except ValueError as error:
+        errors[SetupView.QUIET] = str(error)
+    try:
         call = time.fromisoformat(form.default_call)
     except ValueError:
         errors[SetupView.CALL] = "Pick a call time such as 07:00."
@@ -108,6 +118,8 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
             default_call=call,
             intimacy_category=form.intimacy_category.strip() or None,
             tolerance=tolerance,
+            departments=tuple(dict.fromkeys(form.departments)),
+            quiet=quiet,
         ),
         {},
     )

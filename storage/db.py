@@ -118,5 +118,5 @@ def insert_once(session: Session, model: Any, **values: Any) -> bool:
 
         statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
-    key = list(table.primary_key.columns)[0]
+    key = next(iter(table.primary_key.columns))
     return session.execute(statement.returning(key)).first() is not None

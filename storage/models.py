@@ -405,6 +405,23 @@ class CoordinatorRequest(Base):
         return first if len(first) <= 80 else first[:79] + "…"
 
 
+class RequestVersion(Base):
+    """Each text a request has had, for the audit trail: encrypted, like everything typed that
+    might, before a rewording, have said more than it should."""
+
+    __tablename__ = "request_version"
+    __table_args__ = (UniqueConstraint("request_id", "number", name="uq_request_version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("coordinator_request.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    text_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    by: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class RequestPost(Base):
     """The request in one channel: its message, once posted, and who acknowledged it."""
 
@@ -471,5 +488,6 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[Base], tuple[str, ...]], ...] = (
     (PendingImport, ("payload_ct",)),
     (BoundaryAnswer, ("boundaries_ct",)),
     (PrivateNote, ("text_ct",)),
+    (RequestVersion, ("text_ct",)),
 )
 """Every column holding ciphertext, for key rotation (`closedset db reencrypt`)."""

@@ -133,6 +133,8 @@ def save_setup(
     production.default_call = setup.default_call
     production.intimacy_category = setup.intimacy_category
     production.move_tolerance_minutes = int(setup.tolerance.total_seconds() // 60)
+    production.department_channels = list(setup.departments)
+    production.quiet_minutes = int(setup.quiet.total_seconds() // 60)
     production.updated_at = now
     session.flush()
     for role, users in (

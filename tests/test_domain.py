@@ -128,6 +128,11 @@ def test_setup_form_checks() -> None:
     assert tolerant is not None and tolerant.tolerance == timedelta(hours=1)  # empty: default
     tolerant, _ = check_setup(SetupForm(name="N", zone="UTC", coordinators=("U1",), tolerance="2h"))
     assert tolerant is not None and tolerant.tolerance == timedelta(hours=2)
+    quiet, _ = check_setup(
+        SetupForm(name="N", zone="UTC", coordinators=("U1",), departments=("C1", "C2", "C1"))
+    )
+    assert quiet is not None and quiet.quiet == timedelta(minutes=15)
+    assert quiet.departments == ("C1", "C2")
     _, errors = check_setup(
         SetupForm(
             name="",
@@ -138,9 +143,11 @@ def test_setup_form_checks() -> None:
             escalation="13h",
             default_call="25:00",
             tolerance="soon",
+            quiet="later",
         )
     )
     assert set(errors) == {
+        SetupView.QUIET,
         SetupView.TOLERANCE,
         SetupView.NAME,
         SetupView.ZONE,

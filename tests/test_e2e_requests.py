@@ -25,9 +25,12 @@ from storage.models import (
     CoordinatorRequest,
     DmNotice,
     PrivateNote,
+    Production,
     RequestAck,
+    RequestVersion,
     Scene,
 )
+from storage.secrets import unseal
 from tests import privacy
 from tests.conftest import NOW, RunningApp
 from tests.e2e import blocks_text, button_value
@@ -113,7 +116,11 @@ def requests_in_db(app: RunningApp) -> int:
 def test_a_coordinator_posts_to_two_channels_as_the_intimacy_coordinator(
     ready: RunningApp,
 ) -> None:
+    with session_scope(ready.session_factory) as session:
+        session.scalars(select(Production)).one().department_channels = [WARDROBE, CAMERA]
     view = open_request(ready)
+    channels = next(b for b in view["blocks"] if b.get("block_id") == RequestView.CHANNELS)
+    assert channels["element"]["initial_conversations"] == [WARDROBE, CAMERA]
     answer = submit(ready, view, values("Closed-set robes ready between takes, please."))
     assert answer["response_action"] == "update" and "being posted" in json.dumps(answer)
     posts = channel_posts(ready, 2)
@@ -355,6 +362,14 @@ def test_editing_and_withdrawing_update_the_posts_and_keep_history(ready: Runnin
             )
         )
     assert actions == ["request.create", "request.edit", "request.withdraw"]
+    # Every version is kept, encrypted.
+    with session_scope(ready.session_factory) as session:
+        versions = list(session.scalars(select(RequestVersion).order_by(RequestVersion.number)))
+        assert [unseal(session, v.text_ct) for v in versions] == [
+            "Robes ready between takes.",
+            "Warm robes ready between takes.",
+        ]
+        assert all(b"robes" not in v.text_ct for v in versions)
 
 
 def test_a_held_request_withdrawn_before_its_time_is_never_posted(ready: RunningApp) -> None:

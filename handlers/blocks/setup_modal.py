@@ -13,7 +13,11 @@ from slack_sdk.models.blocks import (
     TimePickerElement,
     UserMultiSelectElement,
 )
-from slack_sdk.models.blocks.block_elements import ConversationFilter, ConversationSelectElement
+from slack_sdk.models.blocks.block_elements import (
+    ConversationFilter,
+    ConversationMultiSelectElement,
+    ConversationSelectElement,
+)
 from slack_sdk.models.views import View
 
 from bot.ids import VALUE, SetupView
@@ -99,6 +103,27 @@ def setup_modal(form: SetupForm, *, metadata: str, creating: bool) -> dict[str, 
             form.escalation,
             hint="Shorter than the lead time.",
             max_length=20,
+        ),
+        InputBlock(
+            block_id=SetupView.DEPARTMENTS,
+            label="Department channels",
+            element=ConversationMultiSelectElement(
+                action_id=VALUE,
+                initial_conversations=list(form.departments) or None,
+                filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+                max_selected_items=10,
+            ),
+            hint="Offered first for coordinator requests (wardrobe, camera, sound…). Invite the "
+            "bot to private ones.",
+            optional=True,
+        ),
+        _text(
+            SetupView.QUIET,
+            "Offer to hold a request back if a performer answered within",
+            form.quiet,
+            hint="So a request does not line up with a performer's answer. Like 15m or 1h.",
+            max_length=20,
+            optional=True,
         ),
         _text(
             SetupView.TOLERANCE,

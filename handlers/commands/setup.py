@@ -34,6 +34,8 @@ def _form(session: Session, production: Production) -> SetupForm:
         default_call=production.default_call.strftime("%H:%M"),
         intimacy_category=production.intimacy_category or "",
         tolerance=format_duration_minutes(production.move_tolerance_minutes),
+        departments=tuple(production.department_channels or ()),
+        quiet=format_duration_minutes(production.quiet_minutes),
     )
 
 

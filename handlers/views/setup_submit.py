@@ -33,6 +33,8 @@ def _form(view: dict[str, Any]) -> SetupForm:
         default_call=state.time_of_day(view, SetupView.CALL),
         intimacy_category=state.text(view, SetupView.CATEGORY),
         tolerance=state.text(view, SetupView.TOLERANCE),
+        departments=tuple(state.conversations(view, SetupView.DEPARTMENTS)),
+        quiet=state.text(view, SetupView.QUIET),
     )
 
 
