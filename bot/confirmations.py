@@ -127,6 +127,9 @@ def answer(
             revision=scene.revision,
             detail={"answer": recorded.id},
         )
+    if kind is not AnswerKind.CONFIRMED and scene.signed_off:
+        # Readiness follows consent: the ADs' "IC sign-off complete" goes with it.
+        scene.signed_off_revision = None
     deliveries.sync_scene(session, scene, now=now)
     audit.record(
         session,

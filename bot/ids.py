@@ -34,6 +34,10 @@ class SetupView(StrEnum):
     TOLERANCE = "move_tolerance"
     DEPARTMENTS = "departments"
     QUIET = "quiet_time"
+    REMINDERS = "ad_reminders"
+    REMINDERS_BY_DM = "ad_reminders_by_dm"
+    DIGEST = "digest_at"
+    CLOSED_SET_TEXT = "closed_set_text"
 
 
 class SceneView(StrEnum):
@@ -62,6 +66,8 @@ class CoordinatorAction(StrEnum):
     VIEW_FAILURE = "coordinator_view_failure"
     VIEW_STATUS = "coordinator_view_status"
     VIEW_NOTE = "coordinator_view_note"
+    SIGN_OFF = "coordinator_sign_off"
+    TAKE_BACK = "coordinator_take_back_sign_off"
     TURN_INTO_REQUEST = "coordinator_note_to_request"
 
 
@@ -109,3 +115,10 @@ class NoteView(StrEnum):
     CALLBACK = "note_submit"
     SCENE = "scene"
     TEXT = "text"
+
+
+class AdAction(StrEnum):
+    """Buttons on an AD reminder (values: `pack("adrem", d=delivery id)`)."""
+
+    SNOOZE = "ad_snooze"
+    DONE = "ad_done"

@@ -7,9 +7,15 @@ from datetime import time, timedelta
 
 from bot.durations import format_duration, parse_duration
 from bot.ids import SetupView
+from bot.reminders import DEFAULT_DIGEST, DEFAULT_OFFSETS, format_offsets, parse_offsets
 from bot.timeutil import zone_or_none
 
 MAX_NAME = 80
+MAX_CLOSED_SET_TEXT = 500
+CLOSED_SET_TEXT = (
+    "Closed set: essential crew only, monitors restricted, no stills or personal recording "
+    "devices, robes ready between takes."
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,10 @@ class SetupForm:
     tolerance: str = "1h"
     departments: tuple[str, ...] = ()
     quiet: str = "15m"
+    reminders: str = DEFAULT_OFFSETS
+    reminders_by_dm: bool = False
+    digest_at: str = "18:00"
+    closed_set_text: str = CLOSED_SET_TEXT
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,11 @@ class ProductionSetup:
     """Department channels offered first for coordinator requests."""
     quiet: timedelta = timedelta(minutes=15)
     """A request about a scene a performer answered within this long is offered a hold-back."""
+    reminders: str = DEFAULT_OFFSETS
+    """AD reminder offsets, as checked and normalized (see `bot.reminders`)."""
+    reminders_by_dm: bool = False
+    digest_at: time = DEFAULT_DIGEST
+    closed_set_text: str = CLOSED_SET_TEXT
 
 
 def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]]:
@@ -98,6 +113,17 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
     except ValueError as error:
         errors[SetupView.QUIET] = str(error)
     try:
+        reminders = format_offsets(parse_offsets(form.reminders))
+    except ValueError as error:
+        errors[SetupView.REMINDERS] = str(error)
+    try:
+        digest_at = time.fromisoformat(form.digest_at) if form.digest_at else DEFAULT_DIGEST
+    except ValueError:
+        errors[SetupView.DIGEST] = "Pick a time such as 18:00."
+    closed_set_text = " ".join(form.closed_set_text.split()) or CLOSED_SET_TEXT
+    if len(closed_set_text) > MAX_CLOSED_SET_TEXT:
+        errors[SetupView.CLOSED_SET_TEXT] = f"Keep it under {MAX_CLOSED_SET_TEXT} characters."
+    try:
         call = time.fromisoformat(form.default_call)
     except ValueError:
         errors[SetupView.CALL] = "Pick a call time such as 07:00."
@@ -120,6 +146,10 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
             tolerance=tolerance,
             departments=tuple(dict.fromkeys(form.departments)),
             quiet=quiet,
+            reminders=reminders,
+            reminders_by_dm=form.reminders_by_dm,
+            digest_at=digest_at,
+            closed_set_text=closed_set_text,
         ),
         {},
     )

@@ -23,13 +23,15 @@ import socket
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from bot.delivery.plan import Existing, Plan, SceneFacts, Timing, plan_scene
+from bot.delivery.plan import Existing, Plan, SceneFacts, Timing, plan_digests, plan_scene
+from bot.reminders import DEFAULT_OFFSETS, parse_offsets
 from storage.models import (
     BoundaryAnswer,
     Delivery,
@@ -50,10 +52,30 @@ STALE_AFTER = timedelta(seconds=30)
 
 
 def timing_of(production: Production) -> Timing:
+    try:
+        reminders = tuple(parse_offsets(production.reminder_offsets or ""))
+    except ValueError:  # checked when saved; an old bad value must not stop planning
+        reminders = tuple(parse_offsets(DEFAULT_OFFSETS))
     return Timing(
         lead=timedelta(minutes=production.lead_minutes),
         nudge=timedelta(minutes=production.nudge_minutes),
         escalation=timedelta(minutes=production.escalation_minutes),
+        reminders=reminders,
+        zone=ZoneInfo(production.time_zone),
+    )
+
+
+def ad_recipients_of(session: Session, production: Production) -> tuple[str, ...]:
+    """Where AD reminders go: the AD channel, or each AD by DM when the production says so
+    (or has no AD channel)."""
+    if production.ad_channel_id and not production.reminders_by_dm:
+        return (production.ad_channel_id,)
+    return tuple(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(Member.production_id == production.id, Member.role == Role.AD)
+            .order_by(Member.id)
+        )
     )
 
 
@@ -89,6 +111,7 @@ def sync_scene(
     now: datetime,
     changed: frozenset[str] = frozenset(),
     coordinators: tuple[str, ...] | None = None,
+    ad_recipients: tuple[str, ...] | None = None,
 ) -> Plan:
     """Bring the scene's rows in line with the scene as it is now."""
     production = scene.production
@@ -104,6 +127,9 @@ def sync_scene(
         ),
         answered=answered_at(session, scene),
         changed=changed,
+        ad_recipients=(
+            ad_recipients if ad_recipients is not None else ad_recipients_of(session, production)
+        ),
     )
     existing = [
         Existing(row.key, row.kind, row.revision, row.recipient, row.status, row.due_at)
@@ -148,7 +174,10 @@ def sync_production(
         .options(selectinload(Scene.cast))
     )
     coordinators = coordinators_of(session, production.id)
+    recipients = ad_recipients_of(session, production)
     count = 0
+    days: set[date] = set()
+    zone = ZoneInfo(production.time_zone)
     for scene in scenes:
         plan = sync_scene(
             session,
@@ -156,13 +185,35 @@ def sync_production(
             now=now,
             changed=changed.get(scene.id, frozenset()),
             coordinators=coordinators,
+            ad_recipients=recipients,
         )
         count += len(plan.add) + len(plan.move) + len(plan.cancel)
-    return count
+        if scene.intimacy and not scene.removed and scene.start_at > now:
+            days.add(scene.start_at.astimezone(zone).date())
+    digests = plan_digests(
+        production_id=production.id,
+        days=days,
+        at=production.digest_at,
+        zone=zone,
+        recipients=recipients,
+        existing=[
+            Existing(row.key, row.kind, row.revision, row.recipient, row.status, row.due_at)
+            for row in session.scalars(
+                select(Delivery).where(
+                    Delivery.production_id == production.id,
+                    Delivery.kind == DeliveryKind.DIGEST,
+                    Delivery.expires_at > now,  # every status: a key is planned once
+                )
+            )
+        ],
+        now=now,
+    )
+    _write(session, production_id=production.id, scene_id=None, plan=digests, now=now)
+    return count + len(digests.add) + len(digests.move) + len(digests.cancel)
 
 
 def _write(
-    session: Session, *, production_id: int, scene_id: int, plan: Plan, now: datetime
+    session: Session, *, production_id: int, scene_id: int | None, plan: Plan, now: datetime
 ) -> None:
     for new in plan.add:
         session.add(

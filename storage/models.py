@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.reminders import DEFAULT_DIGEST, DEFAULT_OFFSETS
+from bot.setup import CLOSED_SET_TEXT
 from storage.types import UTCDateTime
 
 NAMING = {
@@ -95,6 +97,15 @@ class Production(Base):
     )
     """Channel ids offered first in the request modal. (JSONB on PostgreSQL: comparable, so a
     production can be selected DISTINCT.)"""
+    reminder_offsets: Mapped[str] = mapped_column(
+        String(200), default=DEFAULT_OFFSETS, server_default=DEFAULT_OFFSETS
+    )
+    """When ADs are reminded of each intimate scene (see `bot.reminders`)."""
+    reminders_by_dm: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    digest_at: Mapped[time] = mapped_column(Time, default=DEFAULT_DIGEST, server_default="18:00:00")
+    closed_set_text: Mapped[str] = mapped_column(
+        Text, default=CLOSED_SET_TEXT, server_default=CLOSED_SET_TEXT
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -182,6 +193,11 @@ class Scene(Base):
     planned_content_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     planned_content_by_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_set: Mapped[bool | None] = mapped_column(Boolean)
+    signed_off_revision: Mapped[int | None] = mapped_column(Integer)
+    """The revision the coordinator signed off: the sign-off holds while it is current, so a
+    lapse (the revision grows) takes it back by itself."""
+    signed_off_by: Mapped[str | None] = mapped_column(String(32))
+    signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revision: Mapped[int] = mapped_column(Integer, default=1)
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -191,6 +207,10 @@ class Scene(Base):
     cast: Mapped[list[CastEntry]] = relationship(
         secondary="scene_cast", order_by="CastEntry.id", viewonly=False
     )
+
+    @property
+    def signed_off(self) -> bool:
+        return self.signed_off_revision == self.revision
 
     @property
     def is_closed_set(self) -> bool:
@@ -302,6 +322,9 @@ class DeliveryKind(enum.StrEnum):
     ANSWER = "answer"  # coordinator: a performer answered (who and what: in the modal)
     NOTE = "note"  # coordinator: a performer wrote a private note (in the modal)
     REQUEST = "request"  # a department channel: a coordinator request
+    AD_REMINDER = "ad_reminder"  # the AD channel or an AD: a scene is coming up
+    AD_CANCELLED = "ad_cancelled"  # the same: a scene they were reminded of is off
+    DIGEST = "digest"  # the same: tomorrow's intimate scenes
     UNDELIVERABLE = "undeliverable"  # coordinator: a message could not be delivered
 
 

@@ -135,6 +135,10 @@ def save_setup(
     production.move_tolerance_minutes = int(setup.tolerance.total_seconds() // 60)
     production.department_channels = list(setup.departments)
     production.quiet_minutes = int(setup.quiet.total_seconds() // 60)
+    production.reminder_offsets = setup.reminders
+    production.reminders_by_dm = setup.reminders_by_dm
+    production.digest_at = setup.digest_at
+    production.closed_set_text = setup.closed_set_text
     production.updated_at = now
     session.flush()
     for role, users in (

@@ -414,7 +414,7 @@ def test_a_removed_scene_tells_who_was_asked_and_cancels_the_rest(asked: Running
     with session_scope(asked.session_factory) as session:
         scene = session.scalars(select(Scene)).one()
         scene.removed = True
-        deliveries.sync_scene(session, scene, now=asked.clock.now())
+        deliveries.sync_production(session, scene.production, now=asked.clock.now())
     asked.dispatch()
     for user_id in (P1, P2):
         [notice] = messages_to(asked, user_id, "Scene 42A is taken off the schedule")

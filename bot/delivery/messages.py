@@ -11,18 +11,27 @@ zone, followed by the production's local time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.confirmations import all_confirmed
 from bot.depersonalize import escape_user_text
-from bot.ids import BoundaryAction, CoordinatorAction, RequestAction
+from bot.ids import AdAction, BoundaryAction, CoordinatorAction, RequestAction
 from bot.meta import pack
 from storage.boundaries import answers_for
-from storage.models import Delivery, DeliveryKind, RequestPost, RequestStatus, Scene
+from storage.models import (
+    CoordinatorRequest,
+    Delivery,
+    DeliveryKind,
+    Production,
+    RequestPost,
+    RequestStatus,
+    Scene,
+)
 
 
 @dataclass(frozen=True)
@@ -209,6 +218,8 @@ def render(session: Session, row: Delivery, *, now: datetime) -> Outgoing | Skip
                 thread_ts=post.ts,
             )
         return request_message(post)
+    if kind is DeliveryKind.DIGEST:
+        return digest(session, row)
     if kind is DeliveryKind.UNDELIVERABLE:
         where = f" — scene {scene.number}" if scene is not None else ""
         return _coordinator(
@@ -219,6 +230,18 @@ def render(session: Session, row: Delivery, *, now: datetime) -> Outgoing | Skip
     if scene is None:
         return Skip("no scene")
     live = scene.intimacy and not scene.removed and scene.revision == row.revision
+    if kind is DeliveryKind.AD_CANCELLED:
+        why = "taken off the schedule" if scene.removed else "no longer an intimate scene"
+        return Outgoing(
+            text=f"Scene {scene.number} is {why}",
+            blocks=[
+                _section(f"*Scene {scene.number} is {why}.* The reminders for it are cancelled.")
+            ],
+        )
+    if kind is DeliveryKind.AD_REMINDER:
+        if not scene.intimacy or scene.removed:
+            return Skip("scene changed")
+        return ad_reminder(session, scene, delivery_id=row.id)
     if kind is DeliveryKind.REMOVED:
         why = "taken off the schedule" if scene.removed else "no longer needs a boundary check"
         return Outgoing(
@@ -313,6 +336,88 @@ def request_message(post: RequestPost) -> Outgoing:
             },
         ],
     )
+
+
+def _production_time(scene: Scene) -> str:
+    zone = scene.production.time_zone
+    return f"{scene.start_at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M} ({zone})"
+
+
+def _scene_facts(session: Session, scene: Scene) -> list[dict[str, Any]]:
+    """What ADs are told of a scene: logistics and readiness, never a performer."""
+    where = f" · {scene.set_name}" if scene.set_name else ""
+    blocks = [_section(f"*Scene {scene.number}* · {_production_time(scene)}{where}")]
+    if scene.is_closed_set:
+        blocks.append(
+            _section(escape_user_text(scene.production.closed_set_text, allow_channel_ping=False))
+        )
+    titles = [
+        escape_user_text(r.title, allow_channel_ping=False)
+        for r in session.scalars(
+            select(CoordinatorRequest)
+            .where(
+                CoordinatorRequest.scene_id == scene.id,
+                CoordinatorRequest.status == RequestStatus.ACTIVE,
+            )
+            .order_by(CoordinatorRequest.id)
+        )
+    ]
+    asked = "\n".join(f"• {t}" for t in titles) if titles else "None."
+    blocks.append(_section(f"*Asked of departments*\n{asked}"))
+    blocks.append(_context("IC sign-off complete" if scene.signed_off else "IC sign-off pending"))
+    return blocks
+
+
+def ad_reminder(session: Session, scene: Scene, *, delivery_id: int) -> Outgoing:
+    value = pack("adrem", d=delivery_id)
+    return Outgoing(
+        text=f"Coming up: scene {scene.number} at {_production_time(scene)}",
+        blocks=[
+            _section(f"*Coming up: intimate scene {scene.number}*"),
+            *_scene_facts(session, scene),
+            {
+                "type": "actions",
+                "block_id": f"adrem_{delivery_id}",
+                "elements": [
+                    _button("Snooze 10 min", AdAction.SNOOZE, value),
+                    _button("Done", AdAction.DONE, value),
+                ],
+            },
+        ],
+    )
+
+
+def digest(session: Session, row: Delivery) -> Outgoing | Skip:
+    """Tomorrow's intimate scenes, as they are when it is sent."""
+    production = session.get(Production, row.production_id)
+    if production is None:
+        return Skip("no production")
+    zone = ZoneInfo(production.time_zone)
+    day = date.fromisoformat(str(row.detail["day"]))
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    scenes = list(
+        session.scalars(
+            select(Scene)
+            .where(
+                Scene.production_id == production.id,
+                Scene.intimacy.is_(True),
+                Scene.removed.is_(False),
+                Scene.start_at >= start.astimezone(UTC),
+                Scene.start_at < (start + timedelta(days=1)).astimezone(UTC),
+            )
+            .order_by(Scene.start_at, Scene.number)
+        )
+    )
+    if not scenes:
+        return Skip("no scenes that day")
+    title = f"Tomorrow's intimate scenes — {day:%a %d %b}"
+    blocks: list[dict[str, Any]] = [_section(f"*{title}*")]
+    for scene in scenes[:12]:
+        blocks.append({"type": "divider"})
+        blocks += _scene_facts(session, scene)
+    if len(scenes) > 12:
+        blocks.append(_context(f"And {len(scenes) - 12} more: see `/closedset schedule`."))
+    return Outgoing(text=title, blocks=blocks)
 
 
 def _number(scene: Scene | None) -> str:

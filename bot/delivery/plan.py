@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.reminders import Offset, wall_clock
 from storage.models import DeliveryKind, DeliveryStatus
 
 WAITING = (DeliveryStatus.PLANNED, DeliveryStatus.CLAIMED)
@@ -37,6 +39,7 @@ SCENE_KINDS = (
     DeliveryKind.ESCALATION,
     DeliveryKind.SHORT_NOTICE,
     DeliveryKind.LAPSED,
+    DeliveryKind.AD_REMINDER,
 )
 
 
@@ -45,6 +48,9 @@ class Timing:
     lead: timedelta
     nudge: timedelta
     escalation: timedelta
+    reminders: tuple[Offset, ...] = ()
+    """When ADs are reminded (see `bot.reminders`); clock times are read in `zone`."""
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ class SceneFacts:
     """Performers with an answer at this revision."""
     changed: frozenset[str] = frozenset()
     """What made the revision grow, when planning right after it did ("content", "time")."""
+    ad_recipients: tuple[str, ...] = ()
+    """The AD channel, or each AD when the production reminds them by DM."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +122,30 @@ def plan_scene(
     if active:
         wanted = _plan_active(facts, timing, rows, asked_before, now, plan)
     elif facts.start_at > now:
-        # Off the schedule (or no longer intimate) before it happened: say so to whoever
-        # was asked, once for this revision.
+        # Off the schedule (or no longer intimate) before it happened: one line to the ADs
+        # who had been reminded of it, once for this revision...
+        reminded = sorted(
+            {
+                row.recipient
+                for row in rows.values()
+                if row.kind is DeliveryKind.AD_REMINDER and row.status is DeliveryStatus.SENT
+            }
+        )
+        for recipient in reminded:
+            name = key(DeliveryKind.AD_CANCELLED, facts.scene_id, facts.revision, recipient)
+            if name not in rows:
+                plan.add.append(
+                    New(
+                        name,
+                        DeliveryKind.AD_CANCELLED,
+                        facts.revision,
+                        recipient,
+                        due_at=now,
+                        expires_at=facts.start_at,
+                        detail={"why": "removed" if facts.removed else "not_intimate"},
+                    )
+                )
+        # ...and to each performer who had been asked.
         for performer in sorted(asked_before):
             name = key(DeliveryKind.REMOVED, facts.scene_id, facts.revision, performer)
             if name not in rows:
@@ -188,10 +218,70 @@ def _plan_active(
             want(
                 DeliveryKind.SHORT_NOTICE, coordinator, rows[short].due_at if short in rows else now
             )
-    # LAPSED rows are wanted once added (they are not re-derived on later passes).
+    # AD reminders: not tied to the revision (a change to what is planned does not move them).
+    for offset in timing.reminders:
+        due = offset.due(start, timing.zone)
+        for recipient in facts.ad_recipients:
+            name = f"{DeliveryKind.AD_REMINDER.value}:{scene}:{offset.label}:{recipient}"
+            row = rows.get(name)
+            if row is None and due > now:
+                wanted.add(name)
+                plan.add.append(
+                    New(name, DeliveryKind.AD_REMINDER, revision, recipient, due, start)
+                )
+            elif row is not None:
+                wanted.add(name)
+                if row.status is DeliveryStatus.PLANNED and row.due_at != due:
+                    plan.move[name] = due
+    # Rows made once and not re-derived on later passes: a LAPSED notice of this revision,
+    # a snoozed AD reminder.
     wanted.update(
         name
         for name, row in rows.items()
-        if row.kind is DeliveryKind.LAPSED and row.revision == revision
+        if (row.kind is DeliveryKind.LAPSED and row.revision == revision)
+        or name.startswith("snooze:")
     )
     return wanted
+
+
+def plan_digests(
+    *,
+    production_id: int,
+    days: Iterable[date],
+    at: time,
+    zone: ZoneInfo,
+    recipients: tuple[str, ...],
+    existing: Iterable[Existing],
+    now: datetime,
+) -> Plan:
+    """One digest per recipient, the day before each shooting day with an intimate scene, at
+    `at` local time (what it lists is read when it is sent)."""
+    rows = {row.key: row for row in existing}
+    plan = Plan()
+    wanted: set[str] = set()
+    for day in sorted(set(days)):
+        due = wall_clock(day - timedelta(days=1), at, zone)
+        for recipient in recipients:
+            name = f"{DeliveryKind.DIGEST.value}:{production_id}:{day.isoformat()}:{recipient}"
+            row = rows.get(name)
+            if row is None and due > now:
+                wanted.add(name)
+                plan.add.append(
+                    New(
+                        name,
+                        DeliveryKind.DIGEST,
+                        0,
+                        recipient,
+                        due,
+                        datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC),
+                        {"day": day.isoformat()},
+                    )
+                )
+            elif row is not None:
+                wanted.add(name)
+                if row.status is DeliveryStatus.PLANNED and row.due_at != due:
+                    plan.move[name] = due
+    plan.cancel = [
+        name for name, row in rows.items() if row.status in WAITING and name not in wanted
+    ]
+    return plan

@@ -7,6 +7,7 @@ import re
 from slack_bolt import App
 
 from bot.ids import (
+    AdAction,
     BoundaryAction,
     CoordinatorAction,
     ImportAction,
@@ -14,6 +15,7 @@ from bot.ids import (
     ScheduleAction,
 )
 from handlers.actions import (
+    ad,
     boundaries,
     coordinator,
     import_decision,
@@ -35,6 +37,10 @@ def register(app: App) -> None:
     app.action(CoordinatorAction.VIEW_STATUS)(coordinator.status_clicked)
     app.action(CoordinatorAction.VIEW_FAILURE)(coordinator.failure_clicked)
     app.action(CoordinatorAction.VIEW_NOTE)(requests.view_note_clicked)
+    app.action(CoordinatorAction.SIGN_OFF)(coordinator.sign_off_clicked)
+    app.action(CoordinatorAction.TAKE_BACK)(coordinator.take_back_clicked)
+    app.action(AdAction.SNOOZE)(ad.snooze_clicked)
+    app.action(AdAction.DONE)(ad.done_clicked)
     app.action(CoordinatorAction.TURN_INTO_REQUEST)(requests.turn_into_request_clicked)
     app.action(RequestAction.ACKNOWLEDGE)(requests.acknowledge_clicked)
     app.action(RequestAction.REMIND)(requests.remind_clicked)

@@ -35,6 +35,7 @@ def _payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
         "user_id": body["user"]["id"],
         "team_id": body.get("team", {}).get("id") or body["user"].get("team_id", ""),
         "trigger_id": body.get("trigger_id", ""),
+        "view_id": (body.get("view") or {}).get("id", ""),
     }
 
 

@@ -129,6 +129,40 @@ def view_failure(job: JobContext, payload: dict[str, str]) -> None:
     )
 
 
+def sign_off(job: JobContext, payload: dict[str, str]) -> None:
+    _set_sign_off(job, payload, signed=True)
+
+
+def take_back(job: JobContext, payload: dict[str, str]) -> None:
+    _set_sign_off(job, payload, signed=False)
+
+
+def _set_sign_off(job: JobContext, payload: dict[str, str], *, signed: bool) -> None:
+    """From the status modal: sign the scene off (only once every performer has confirmed)
+    or take it back; the modal then shows the new state."""
+    now = job.services.clock.now()
+    with session_scope(job.services.session_factory) as session:
+        scene = session.get(Scene, unpack_int(payload["value"], "status", "s"))
+        if scene is None or scene.removed:
+            raise Refusal("This scene is no longer on the schedule.")
+        _coordinator_of(session, scene, payload["user_id"])
+        states = scene_states(session, scene)
+        if signed:
+            if not states or not all(s.state is State.CONFIRMED for s in states):
+                raise Refusal("Not every performer has confirmed: the scene cannot be signed off.")
+            scene.signed_off_revision = scene.revision
+            scene.signed_off_by = payload["user_id"]
+            scene.signed_off_at = now
+        else:
+            scene.signed_off_revision = None
+        _audit(session, job, payload, scene, "scene.sign_off" if signed else "scene.sign_off.undo")
+        view = status_modal(scene, states, zone=scene.production.time_zone)
+    if payload.get("view_id"):
+        job.client.views_update(view_id=payload["view_id"], view=view)
+
+
 answer_clicked = submitting(view_answer)
 status_clicked = submitting(view_status)
 failure_clicked = submitting(view_failure)
+sign_off_clicked = submitting(sign_off)
+take_back_clicked = submitting(take_back)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     InputBlock,
@@ -20,7 +21,8 @@ from slack_sdk.models.views import View
 
 from bot.confirmations import PerformerState, State
 from bot.delivery.messages import when
-from bot.ids import VALUE, ChangesView, ChecklistView, ConfirmView
+from bot.ids import VALUE, ChangesView, ChecklistView, ConfirmView, CoordinatorAction
+from bot.meta import pack
 from storage.boundaries import MAX_ITEMS, MAX_LABEL, Boundaries, Choice
 from storage.models import AnswerKind, ChecklistItem, Scene
 
@@ -247,7 +249,55 @@ def status_modal(scene: Scene, states: list[PerformerState], *, zone: str) -> di
                 )
             )
         )
-    return View(type="modal", title="Scene status", close="Close", blocks=blocks).to_dict()
+    blocks += _sign_off_blocks(scene, states)
+    return View(
+        type="modal",
+        title="Scene status",
+        close="Close",
+        blocks=blocks,
+        private_metadata=pack("status", s=scene.id),
+    ).to_dict()
+
+
+def _sign_off_blocks(scene: Scene, states: list[PerformerState]) -> list[Any]:
+    """The coordinator's sign-off, which is all ADs see of the scene's readiness."""
+    value = pack("status", s=scene.id)
+    if scene.signed_off:
+        return [
+            DividerBlock(),
+            SectionBlock(
+                text=MarkdownTextObject(text="*IC sign-off complete.* ADs see the scene as ready."),
+                accessory=ButtonElement(
+                    text="Take back sign-off", action_id=CoordinatorAction.TAKE_BACK, value=value
+                ),
+            ),
+        ]
+    if states and all(s.state is State.CONFIRMED for s in states):
+        return [
+            DividerBlock(),
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="Every performer has confirmed. Sign the scene off to tell the ADs it "
+                    "is ready (they never see who confirmed)."
+                ),
+                accessory=ButtonElement(
+                    text="Sign off",
+                    action_id=CoordinatorAction.SIGN_OFF,
+                    value=value,
+                    style="primary",
+                ),
+            ),
+        ]
+    return [
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Sign-off is offered once every performer has confirmed. ADs see "
+                    '"IC sign-off pending" until then.'
+                )
+            ]
+        )
+    ]
 
 
 def checklist_modal(labels: list[str], *, metadata: str) -> dict[str, Any]:

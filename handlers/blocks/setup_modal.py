@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    CheckboxesElement,
     ContextBlock,
     InputBlock,
     MarkdownTextObject,
+    Option,
     PlainTextInputElement,
     SectionBlock,
     TimePickerElement,
@@ -55,6 +57,7 @@ def _users(block: str, label: str, users: tuple[str, ...], *, optional: bool) ->
 
 def setup_modal(form: SetupForm, *, metadata: str, creating: bool) -> dict[str, Any]:
     title = "New production" if creating else "Production setup"
+    by_dm = Option(value="yes", text="To each AD by DM instead of the AD channel")
     blocks = [
         _text(SetupView.NAME, "Production name", form.name, max_length=MAX_NAME),
         _text(
@@ -132,6 +135,38 @@ def setup_modal(form: SetupForm, *, metadata: str, creating: bool) -> dict[str, 
             hint="A scene moved further than this needs its performers' confirmation again. "
             "Any change to what is planned always does.",
             max_length=20,
+            optional=True,
+        ),
+        _text(
+            SetupView.REMINDERS,
+            "AD reminders before each intimate scene",
+            form.reminders,
+            hint="Durations before the start or clock times, comma-separated: "
+            "18:00 evening before, 2h, 30m (07:30 same day works too). Empty: none.",
+            max_length=200,
+            optional=True,
+        ),
+        InputBlock(
+            block_id=SetupView.REMINDERS_BY_DM,
+            label="Send AD reminders",
+            element=CheckboxesElement(
+                action_id=VALUE,
+                options=[by_dm],
+                initial_options=[by_dm] if form.reminders_by_dm else None,
+            ),
+            optional=True,
+        ),
+        InputBlock(
+            block_id=SetupView.DIGEST,
+            label="Daily digest of the next day's intimate scenes, at",
+            element=TimePickerElement(action_id=VALUE, initial_time=form.digest_at),
+            optional=True,
+        ),
+        _text(
+            SetupView.CLOSED_SET_TEXT,
+            "Closed-set instructions in AD reminders",
+            form.closed_set_text,
+            max_length=500,
             optional=True,
         ),
         InputBlock(

@@ -36,6 +36,10 @@ def _form(session: Session, production: Production) -> SetupForm:
         tolerance=format_duration_minutes(production.move_tolerance_minutes),
         departments=tuple(production.department_channels or ()),
         quiet=format_duration_minutes(production.quiet_minutes),
+        reminders=production.reminder_offsets,
+        reminders_by_dm=production.reminders_by_dm,
+        digest_at=production.digest_at.strftime("%H:%M"),
+        closed_set_text=production.closed_set_text,
     )
 
 

@@ -35,6 +35,10 @@ def _form(view: dict[str, Any]) -> SetupForm:
         tolerance=state.text(view, SetupView.TOLERANCE),
         departments=tuple(state.conversations(view, SetupView.DEPARTMENTS)),
         quiet=state.text(view, SetupView.QUIET),
+        reminders=state.text(view, SetupView.REMINDERS),
+        reminders_by_dm=state.checked(view, SetupView.REMINDERS_BY_DM),
+        digest_at=state.time_of_day(view, SetupView.DIGEST),
+        closed_set_text=state.text(view, SetupView.CLOSED_SET_TEXT),
     )
 
 

@@ -1,0 +1,93 @@
+"""An AD's Snooze 10 min and Done on a reminder."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.access import Refusal
+from bot.deps import Deps
+from bot.meta import unpack_int
+from bot.worker import JobContext
+from storage import deliveries
+from storage.db import session_scope
+from storage.models import Delivery, DeliveryKind, Scene
+
+SNOOZE = timedelta(minutes=10)
+
+
+def _payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
+    container = body.get("container", {})
+    return {
+        "value": action.get("value", ""),
+        "user_id": body["user"]["id"],
+        "channel": container.get("channel_id") or body.get("channel", {}).get("id", ""),
+        "ts": container.get("message_ts") or body.get("message", {}).get("ts", ""),
+    }
+
+
+def snooze_clicked(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    ack()
+    deps.worker.submit(snooze, _payload(action, body), response_url=body.get("response_url"))
+
+
+def done_clicked(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    ack()
+    deps.worker.submit(done, _payload(action, body), response_url=body.get("response_url"))
+
+
+def _reminder(session: Session, value: str) -> tuple[Delivery, Scene]:
+    row = session.get(Delivery, unpack_int(value, "adrem", "d"))
+    if row is None or row.kind is not DeliveryKind.AD_REMINDER or row.scene is None:
+        raise Refusal("This reminder is no longer there.")
+    return row, row.scene
+
+
+def snooze(job: JobContext, payload: dict[str, str]) -> None:
+    """The same reminder again in ten minutes (to the same place); this one says so."""
+    now = job.services.clock.now()
+    with session_scope(job.services.session_factory) as session:
+        row, scene = _reminder(session, payload["value"])
+        if scene.removed or scene.start_at <= now:
+            raise Refusal("This scene has started or is off the schedule: nothing to snooze.")
+        count = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.key.like(f"snooze:{row.id}:%"))
+        )
+        deliveries.send_now(
+            session,
+            key=f"snooze:{row.id}:{(count or 0) + 1}",
+            production_id=row.production_id,
+            kind=DeliveryKind.AD_REMINDER,
+            recipient=row.recipient,
+            now=now + SNOOZE,
+            scene_id=row.scene_id,
+            revision=row.revision,
+            detail={"snoozed": row.id},
+        )
+        number, zone = scene.number, scene.production.time_zone
+    local = (now + SNOOZE).astimezone(ZoneInfo(zone))
+    _close(job, payload, f"Scene {number}: snoozed by <@{payload['user_id']}> until {local:%H:%M}.")
+
+
+def done(job: JobContext, payload: dict[str, str]) -> None:
+    with session_scope(job.services.session_factory) as session:
+        number = _reminder(session, payload["value"])[1].number
+    _close(job, payload, f"Scene {number}: done — <@{payload['user_id']}>.")
+
+
+def _close(job: JobContext, payload: dict[str, str], line: str) -> None:
+    if not payload["channel"] or not payload["ts"]:
+        return
+    job.client.chat_update(
+        channel=payload["channel"],
+        ts=payload["ts"],
+        text=line,
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": line}}],
+    )
