@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     ButtonElement,
     ContextBlock,
     DividerBlock,
@@ -266,10 +267,16 @@ def _sign_off_blocks(scene: Scene, states: list[PerformerState]) -> list[Any]:
         return [
             DividerBlock(),
             SectionBlock(
-                text=MarkdownTextObject(text="*IC sign-off complete.* ADs see the scene as ready."),
-                accessory=ButtonElement(
-                    text="Take back sign-off", action_id=CoordinatorAction.TAKE_BACK, value=value
-                ),
+                text=MarkdownTextObject(text="*IC sign-off complete.* ADs see the scene as ready.")
+            ),
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Take back sign-off",
+                        action_id=CoordinatorAction.TAKE_BACK,
+                        value=value,
+                    )
+                ]
             ),
         ]
     if states and all(s.state is State.CONFIRMED for s in states):
@@ -279,13 +286,17 @@ def _sign_off_blocks(scene: Scene, states: list[PerformerState]) -> list[Any]:
                 text=MarkdownTextObject(
                     text="Every performer has confirmed. Sign the scene off to tell the ADs it "
                     "is ready (they never see who confirmed)."
-                ),
-                accessory=ButtonElement(
-                    text="Sign off",
-                    action_id=CoordinatorAction.SIGN_OFF,
-                    value=value,
-                    style="primary",
-                ),
+                )
+            ),
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Sign off",
+                        action_id=CoordinatorAction.SIGN_OFF,
+                        value=value,
+                        style="primary",
+                    )
+                ]
             ),
         ]
     return [
