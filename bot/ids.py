@@ -122,3 +122,10 @@ class AdAction(StrEnum):
 
     SNOOZE = "ad_snooze"
     DONE = "ad_done"
+
+
+class HomeAction(StrEnum):
+    PAGE = "home_page"
+    REQUEST = "home_request"
+    CHECKLIST = "home_checklist"
+    SETUP = "home_setup"

@@ -34,4 +34,7 @@ def test_scopes_are_exactly_what_the_app_uses() -> None:
 
 
 def test_events_are_the_ones_handled() -> None:
-    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["message.im"]
+    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "message.im",
+    ]

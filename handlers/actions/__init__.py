@@ -10,6 +10,7 @@ from bot.ids import (
     AdAction,
     BoundaryAction,
     CoordinatorAction,
+    HomeAction,
     ImportAction,
     RequestAction,
     ScheduleAction,
@@ -18,6 +19,7 @@ from handlers.actions import (
     ad,
     boundaries,
     coordinator,
+    home,
     import_decision,
     requests,
     schedule_page,
@@ -41,6 +43,8 @@ def register(app: App) -> None:
     app.action(CoordinatorAction.TAKE_BACK)(coordinator.take_back_clicked)
     app.action(AdAction.SNOOZE)(ad.snooze_clicked)
     app.action(AdAction.DONE)(ad.done_clicked)
+    for action in HomeAction:
+        app.action(action)(home.clicked)
     app.action(CoordinatorAction.TURN_INTO_REQUEST)(requests.turn_into_request_clicked)
     app.action(RequestAction.ACKNOWLEDGE)(requests.acknowledge_clicked)
     app.action(RequestAction.REMIND)(requests.remind_clicked)

@@ -21,7 +21,8 @@ from bot.deps import Deps
 from bot.meta import pack, unpack
 from bot.worker import Job, JobContext
 from handlers.blocks.boundaries import changes_modal, review_modal
-from storage import audit, boundaries
+from handlers.events.home import publish
+from storage import audit, boundaries, deliveries
 from storage.db import session_scope
 from storage.models import AnswerKind, Delivery, DeliveryStatus, Scene
 from storage.secrets import unseal
@@ -36,6 +37,7 @@ def _payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
         "team_id": body.get("team", {}).get("id") or body["user"].get("team_id", ""),
         "trigger_id": body.get("trigger_id", ""),
         "view_id": (body.get("view") or {}).get("id", ""),
+        "view_type": (body.get("view") or {}).get("type", ""),
     }
 
 
@@ -140,6 +142,13 @@ def after_answer(job: JobContext, payload: dict[str, Any]) -> None:
     (the same words whatever the answer), and the coordinators' notices go out."""
     job.wake()
     show_answered(job.client, job.services.session_factory, payload["scene"], payload["performer"])
+    with session_scope(job.services.session_factory) as session:
+        scene = session.get(Scene, payload["scene"])
+        if scene is None:
+            return
+        team_id = scene.production.workspace.team_id
+        users = [payload["performer"], *deliveries.coordinators_of(session, scene.production_id)]
+    publish(job.client, job.services, team_id, users)
 
 
 def show_answered(

@@ -12,6 +12,7 @@ from bot.meta import unpack_int
 from bot.worker import JobContext
 from handlers.actions.boundaries import submitting
 from handlers.blocks.boundaries import answer_modal, notice_modal, status_modal
+from handlers.events.home import refresh_production
 from storage import audit, boundaries
 from storage.db import session_scope
 from storage.models import BoundaryAnswer, CastEntry, Delivery, DeliveryKind, Role, Scene
@@ -157,8 +158,10 @@ def _set_sign_off(job: JobContext, payload: dict[str, str], *, signed: bool) -> 
             scene.signed_off_revision = None
         _audit(session, job, payload, scene, "scene.sign_off" if signed else "scene.sign_off.undo")
         view = status_modal(scene, states, zone=scene.production.time_zone)
-    if payload.get("view_id"):
+        production_id = scene.production_id
+    if payload.get("view_id") and payload.get("view_type") != "home":
         job.client.views_update(view_id=payload["view_id"], view=view)
+    refresh_production(job, {"production_id": production_id, "team_id": payload["team_id"]})
 
 
 answer_clicked = submitting(view_answer)

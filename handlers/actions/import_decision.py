@@ -24,6 +24,7 @@ from bot.problems import InputRejected
 from bot.schedule.diff import headline, summary_lines
 from bot.worker import JobContext
 from handlers.blocks.import_preview import outcome_blocks
+from handlers.events.home import refresh_production
 from storage.db import session_scope
 from storage.imports import claim_pending, payload_of
 from storage.models import ImportStatus, PendingImport, Role
@@ -131,7 +132,14 @@ def apply_import(job: JobContext, payload: dict[str, str]) -> None:
     """The job: apply the previewed import, then say so in place of the preview."""
     with session_scope(job.services.session_factory) as session:
         text = _decide(session, payload["value"], payload["user_id"], job.services)
+        pending = session.get(PendingImport, unpack_int(payload["value"], "import", "id"))
+        applied = pending is not None and pending.status is ImportStatus.APPLIED
+        production_id = pending.production_id if pending is not None else None
+        team_id = pending.production.workspace.team_id if pending is not None else ""
     _finish(job.client, payload, text)  # after the commit: never claims what did not land
+    if applied and production_id is not None:
+        job.wake()  # prompts due at once (short notice) go now
+        refresh_production(job, {"production_id": production_id, "team_id": team_id})
 
 
 def cancel_import(job: JobContext, payload: dict[str, str]) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.events import message
+from handlers.events import home, message
 
 
 def register(app: App) -> None:
     app.event("message")(message.handle)
+    app.event("app_home_opened")(home.opened)

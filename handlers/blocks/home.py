@@ -1,0 +1,240 @@
+"""The Home tab's blocks, from `bot.home`'s data. Each section only for the role it is for."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.confirmations import State
+from bot.delivery.messages import note_button, performer_actions, when
+from bot.depersonalize import escape_user_text
+from bot.home import ProductionHome
+from bot.ids import BoundaryAction, CoordinatorAction, HomeAction
+from bot.meta import pack
+from storage.models import Role, Scene
+
+MAX_BLOCKS = 100  # Slack's limit for a Home tab
+
+_OWN_STATE = {
+    State.CONFIRMED: "You confirmed",
+    State.CHANGES: "You set out your boundaries; your coordinator will be in touch",
+    State.TALK: "You asked to talk to your coordinator",
+    State.WITHDRAWN: "You withdrew your confirmation",
+    State.WAITING: "Waiting for your answer",
+    State.NOT_ASKED: "You will be asked before it shoots",
+    State.UNDELIVERABLE: "Waiting for your answer",
+    State.NOT_CAST: "",
+}
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _text(text[:3000])}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [_text(text)]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _where(scene: Scene) -> str:
+    zone = scene.production.time_zone
+    set_name = (
+        f" · {escape_user_text(scene.set_name, allow_channel_ping=False)}" if scene.set_name else ""
+    )
+    return f"*Scene {scene.number}* · {when(scene.start_at, zone)}{set_name}"
+
+
+def home_view(homes: list[ProductionHome], *, page: int) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = []
+    if not homes:
+        blocks = [
+            _header("Closed Set"),
+            _section(
+                "Closed Set looks after performers in intimate scenes: it asks each one "
+                "privately, before every such scene, to confirm or change their boundaries; it "
+                "lets the intimacy coordinator ask departments for things without saying who "
+                "asked; and it keeps the assistant directors' reminders in step with the "
+                "schedule."
+            ),
+            _section(
+                "You are not in a production yet. An intimacy coordinator starts one with "
+                "`/closedset setup`, then uploads the cast list and the shooting schedule to "
+                "me in a direct message. If you are a performer or an AD, your coordinator adds "
+                "you."
+            ),
+        ]
+        return {"type": "home", "blocks": blocks}
+    more = False
+    for home in homes:
+        blocks.append(_header(home.production.name))
+        if Role.PERFORMER in home.roles:
+            blocks += _performer(home)
+        if Role.COORDINATOR in home.roles:
+            blocks += _coordinator(home)
+        if Role.AD in home.roles and Role.COORDINATOR not in home.roles:
+            blocks += _ad(home)
+        if Role.ADMIN in home.roles and len(home.roles) == 1:
+            blocks.append(
+                _section(
+                    "You are an admin of this production: `/closedset setup` for its settings "
+                    "and people."
+                )
+            )
+        more = more or home.more
+        blocks.append({"type": "divider"})
+    paging = []
+    if page > 0:
+        paging.append(_button("← Earlier", HomeAction.PAGE, pack("home", page=page - 1)))
+    if more:
+        paging.append(_button("Later →", HomeAction.PAGE, pack("home", page=page + 1)))
+    if len(blocks) > MAX_BLOCKS - 2:
+        blocks = blocks[: MAX_BLOCKS - 2]
+        blocks.append(_context("There is more than fits here: see `/closedset schedule`."))
+    if paging:
+        blocks.append({"type": "actions", "block_id": "home_paging", "elements": paging})
+    return {"type": "home", "blocks": blocks}
+
+
+def _performer(home: ProductionHome) -> list[dict[str, Any]]:
+    blocks = [_section("*Your intimate scenes*")]
+    if not home.own:
+        blocks.append(_context("None coming up. I will message you before each one."))
+    for own in home.own:
+        state = _OWN_STATE[own.state]
+        blocks.append(_section(f"{_where(own.scene)}\n{state}"))
+        actions = performer_actions(own.scene, answered=own.state is not State.NOT_ASKED)
+        # From Home, only what opens a window: talking and withdrawing are in your DMs.
+        actions["elements"] = [
+            e
+            for e in actions["elements"]
+            if e["action_id"] not in (BoundaryAction.TALK, BoundaryAction.WITHDRAW)
+        ]
+        actions["block_id"] = f"home_{actions['block_id']}"
+        blocks.append(actions)
+    blocks.append({"type": "actions", "elements": [note_button()]})
+    return blocks
+
+
+def _coordinator(home: ProductionHome) -> list[dict[str, Any]]:
+    blocks = [
+        _section("*Scenes and confirmations*"),
+    ]
+    if not home.coordinated:
+        blocks.append(_context("No intimate scenes coming up."))
+    for item in home.coordinated:
+        scene = item.scene
+        sign_off = "IC sign-off complete" if scene.signed_off else "IC sign-off pending"
+        lines = [
+            f"• {escape_user_text(p.name, allow_channel_ping=False)}"
+            + (
+                f" ({escape_user_text(p.character, allow_channel_ping=False)})"
+                if p.character
+                else ""
+            )
+            + f": {p.state.value}"
+            for p in item.performers
+        ]
+        blocks.append(_section(f"{_where(scene)} · {sign_off}\n" + "\n".join(lines)))
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"home_status_{scene.id}",
+                "elements": [
+                    _button(
+                        "Status and sign-off",
+                        CoordinatorAction.VIEW_STATUS,
+                        pack("status", s=scene.id),
+                    )
+                ],
+            }
+        )
+    zone = home.production.time_zone
+    if home.notes:
+        blocks.append(_section("*Private notes (last two weeks)*"))
+        for note in home.notes:
+            about = f"scene {note.scene_number}" if note.scene_number else "not about one scene"
+            blocks.append(
+                {
+                    "type": "section",
+                    "text": _text(f"Note · {about} · {when(note.at, zone)}"),
+                    "accessory": _button(
+                        "View", CoordinatorAction.VIEW_NOTE, pack("note", n=note.note_id)
+                    ),
+                }
+            )
+    if home.requests:
+        lines = [
+            f"• {escape_user_text(r.title, allow_channel_ping=False)}"
+            + (f" · scene {r.scene_number}" if r.scene_number else "")
+            + f" · {r.acknowledged} acknowledgement{'s' if r.acknowledged != 1 else ''} in "
+            f"{r.channels} channel{'s' if r.channels != 1 else ''}"
+            for r in home.requests
+        ]
+        blocks.append(_section("*Open requests*\n" + "\n".join(lines)))
+    value = pack("home", p=home.production.id)
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": f"home_shortcuts_{home.production.id}",
+            "elements": [
+                _button("New request", HomeAction.REQUEST, value, "primary"),
+                _button("Boundary checklist", HomeAction.CHECKLIST, value),
+                _button("Setup", HomeAction.SETUP, value),
+            ],
+        }
+    )
+    blocks.append(
+        _context(
+            "To import a cast list or a shooting schedule, upload the file to me in a direct "
+            "message. `/closedset requests` lists requests and who acknowledged them."
+        )
+    )
+    return blocks
+
+
+def _ad(home: ProductionHome) -> list[dict[str, Any]]:
+    blocks = [_section("*Upcoming intimate scenes*")]
+    if not home.ad:
+        blocks.append(_context("None coming up."))
+    zone = ZoneInfo(home.production.time_zone)
+    for item in home.ad:
+        scene = item.scene
+        local = scene.start_at.astimezone(zone)
+        flags = ["Closed set"] if scene.is_closed_set else []
+        flags.append("IC sign-off complete" if scene.signed_off else "IC sign-off pending")
+        nxt = (
+            f"\nNext reminder: {when(item.next_reminder, home.production.time_zone)}"
+            if item.next_reminder
+            else ""
+        )
+        set_name = (
+            f" · {escape_user_text(scene.set_name, allow_channel_ping=False)}"
+            if scene.set_name
+            else ""
+        )
+        blocks.append(
+            _section(
+                f"*Scene {scene.number}* · {local:%a %d %b %H:%M} ({home.production.time_zone})"
+                f"{set_name}\n{' · '.join(flags)}{nxt}"
+            )
+        )
+    return blocks
