@@ -46,6 +46,9 @@ class Offset:
     def label(self) -> str:
         """Stable and readable: also part of each reminder's key."""
         if self.before is not None:
+            seconds = int(self.before.total_seconds())
+            if seconds % 60:
+                return f"{seconds}s"
             return format_duration(self.before).replace(" ", "")
         assert self.clock is not None
         return f"{self.clock:%H%M}{'prev' if self.day_before else 'same'}"

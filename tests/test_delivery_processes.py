@@ -36,6 +36,7 @@ from bot.delivery.dispatch import Dispatcher
 from bot.delivery.plan import Timing
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Services
+from bot.reminders import Offset
 from storage import deliveries
 from storage.db import make_engine, make_session_factory, session_scope, upgrade
 from storage.models import Delivery, DeliveryKind, DeliveryStatus, Production, Scene
@@ -499,3 +500,58 @@ def test_an_instance_busy_sending_for_longer_than_stale_after_is_not_taken_for_d
         ("U0PERF0001", "Boundary check — scene 42A"): 1,
         ("U0PERF0002", "Boundary check — scene 42A"): 1,
     }
+
+
+def test_ad_reminders_arrive_on_time_and_once_across_a_restart(
+    standin: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two AD reminders, 14 s and 6 s before a scene 20 s away, on the real scheduler and
+    clock: the first arrives on time; serve is stopped and started again between the two; the
+    second arrives on time, and the first is not sent again by the new instance."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'reminders.db'}")
+    upgrade(engine)
+    db = _database(engine)
+    timing = Timing(
+        lead=timedelta(hours=48),
+        nudge=timedelta(hours=24),
+        escalation=timedelta(hours=12),
+        reminders=(Offset(before=timedelta(seconds=14)), Offset(before=timedelta(seconds=6))),
+    )
+    monkeypatch.setattr(deliveries, "timing_of", lambda production: timing)
+    env = _env(standin, db.url, db.key, sweep=1.0)
+
+    def reminders() -> list[Call]:
+        return [c for c in delivered(standin) if str(c.params["text"]).startswith("Coming up")]
+
+    with serving(env, tmp_path) as (serve,):
+        world = build(
+            db.session_factory,
+            now=datetime.now(UTC),
+            scenes={"42A": (timedelta(seconds=20), ("1", "2"))},
+        )
+        deadline = time.monotonic() + 15
+        while not reminders() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reminders(), serve.log()
+        serve.process.send_signal(signal.SIGTERM)
+        serve.process.wait(timeout=20)
+    with serving(env, tmp_path) as (again,):
+        deadline = time.monotonic() + 20
+        while len(reminders()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1)
+        log = again.log()
+    engine.dispose()
+    rows = [
+        r
+        for r in all_rows(db.session_factory)
+        if r.kind is DeliveryKind.AD_REMINDER and r.scene_id == world.scene_ids["42A"]
+    ]
+    sent = reminders()
+    assert len(rows) == 2 and all(r.status is DeliveryStatus.SENT for r in rows), log
+    assert len(sent) == 2 and {c.params["channel"] for c in sent} == {"C0ADS00001"}
+    lateness = sorted(c.time for c in sent)
+    due = sorted(r.due_at.timestamp() for r in rows)
+    late = [round(got - want, 3) for got, want in zip(lateness, due, strict=True)]
+    assert all(0 <= s <= LATE_BY_AT_MOST for s in late), late
+    print(f"AD reminders late by {late} s (one before and one after a restart)")
