@@ -68,6 +68,7 @@ class CoordinatorAction(StrEnum):
     VIEW_NOTE = "coordinator_view_note"
     SIGN_OFF = "coordinator_sign_off"
     TAKE_BACK = "coordinator_take_back_sign_off"
+    START_CHECKIN = "coordinator_start_checkin"
     TURN_INTO_REQUEST = "coordinator_note_to_request"
 
 
@@ -129,3 +130,12 @@ class HomeAction(StrEnum):
     REQUEST = "home_request"
     CHECKLIST = "home_checklist"
     SETUP = "home_setup"
+
+
+class CheckinAction(StrEnum):
+    """A performer's taps (values: `pack("checkin", r=round id)`), and the coordinator's View."""
+
+    GOOD = "checkin_good"
+    ADJUST = "checkin_adjust"
+    PAUSE = "checkin_pause"
+    VIEW = "checkin_view"

@@ -91,6 +91,8 @@ class Production(Base):
     intimacy_category: Mapped[str | None] = mapped_column(String(120))
     move_tolerance_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     quiet_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    checkin_window_minutes: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    """After this long, a check-in prompt left unanswered shows as "no answer"."""
     """A request about a scene a performer answered within this long is offered a hold-back."""
     department_channels: Mapped[list[str]] = mapped_column(
         JSON().with_variant(JSONB(), "postgresql"), default=list, server_default="[]"
@@ -325,6 +327,9 @@ class DeliveryKind(enum.StrEnum):
     AD_REMINDER = "ad_reminder"  # the AD channel or an AD: a scene is coming up
     AD_CANCELLED = "ad_cancelled"  # the same: a scene they were reminded of is off
     DIGEST = "digest"  # the same: tomorrow's intimate scenes
+    CHECKIN = "checkin"  # performer: a one-tap on-set check-in
+    CHECKIN_LIVE = "checkin_live"  # coordinator: the round's live counts
+    PAUSE = "pause"  # coordinator: a performer asked for a pause (who: in the modal)
     UNDELIVERABLE = "undeliverable"  # coordinator: a message could not be delivered
 
 
@@ -496,6 +501,45 @@ class PrivateNote(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class CheckinRound(Base):
+    """One on-set check-in of a scene's performers (take 1, 2, ...). Only the newest round of
+    a scene takes answers; `live` holds each coordinator's live message (channel, ts)."""
+
+    __tablename__ = "checkin_round"
+    __table_args__ = (UniqueConstraint("scene_id", "number", name="uq_checkin_round_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    production_id: Mapped[int] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    scene_id: Mapped[int] = mapped_column(ForeignKey("scene.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    started_by: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    performers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    live: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    scene: Mapped[Scene] = relationship()
+
+
+class CheckinAnswer(Base):
+    """A performer's answer in a round (the latest tap counts), encrypted."""
+
+    __tablename__ = "checkin_answer"
+    __table_args__ = (
+        UniqueConstraint("round_id", "performer_id", name="uq_checkin_answer_performer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("checkin_round.id", ondelete="CASCADE"), index=True
+    )
+    performer_id: Mapped[str] = mapped_column(String(32))
+    answer_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class DmNotice(Base):
     """Someone was told, once, that text typed into the bot's DM is not kept (and why)."""
 
@@ -512,5 +556,6 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[Base], tuple[str, ...]], ...] = (
     (BoundaryAnswer, ("boundaries_ct",)),
     (PrivateNote, ("text_ct",)),
     (RequestVersion, ("text_ct",)),
+    (CheckinAnswer, ("answer_ct",)),
 )
 """Every column holding ciphertext, for key rotation (`closedset db reencrypt`)."""

@@ -30,14 +30,22 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.delivery import messages
 from bot.deps import Services
 from storage import deliveries, housekeeping
 from storage.db import session_scope
-from storage.models import Delivery, DeliveryKind, DeliveryStatus, Member, RequestPost, Role
+from storage.models import (
+    CheckinRound,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Member,
+    RequestPost,
+    Role,
+)
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +247,8 @@ class Dispatcher:
             self._close_older_prompts(delivery_id)
         if kind is DeliveryKind.REQUEST:
             self._record_post(delivery_id, response)
+        if kind is DeliveryKind.CHECKIN_LIVE:
+            self._record_live(delivery_id, response)
         if self.after_send is not None:
             self.after_send(delivery_id)
         return Result(sent=1)
@@ -322,6 +332,24 @@ class Dispatcher:
             if post is not None:
                 post.ts = str(response.get("ts") or "")
                 post.posted_at = self._now()
+
+    def _record_live(self, delivery_id: int, response: Any) -> None:
+        """A check-in round's live message: kept, to be updated as answers come in."""
+        with session_scope(self.services.session_factory) as session:
+            row = session.get(Delivery, delivery_id)
+            round_ = session.get(CheckinRound, int(row.detail["round"])) if row else None
+            if row is None or round_ is None:
+                return
+            session.execute(  # the row lock first: a tap may be updating `live` too
+                update(CheckinRound)
+                .where(CheckinRound.id == round_.id)
+                .values(number=CheckinRound.number)
+            )
+            session.refresh(round_)
+            round_.live = {
+                **round_.live,
+                row.recipient: [str(response.get("channel") or ""), str(response.get("ts") or "")],
+            }
 
     def _close_older_prompts(self, delivery_id: int) -> None:
         """Take the buttons off the performer's earlier prompts for the scene that a newer

@@ -18,12 +18,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.checkins import Counts, counts, newest
 from bot.confirmations import all_confirmed
 from bot.depersonalize import escape_user_text
-from bot.ids import AdAction, BoundaryAction, CoordinatorAction, RequestAction
+from bot.ids import AdAction, BoundaryAction, CheckinAction, CoordinatorAction, RequestAction
 from bot.meta import pack
 from storage.boundaries import answers_for
 from storage.models import (
+    CheckinRound,
     CoordinatorRequest,
     Delivery,
     DeliveryKind,
@@ -220,6 +222,22 @@ def render(session: Session, row: Delivery, *, now: datetime) -> Outgoing | Skip
         return request_message(post)
     if kind is DeliveryKind.DIGEST:
         return digest(session, row)
+    if kind in (DeliveryKind.CHECKIN, DeliveryKind.CHECKIN_LIVE, DeliveryKind.PAUSE):
+        round_ = session.get(CheckinRound, int(row.detail["round"]))
+        if round_ is None:
+            return Skip("no round")
+        if kind is DeliveryKind.PAUSE:
+            return _coordinator(
+                f"Pause requested — scene {round_.scene.number}",
+                CheckinAction.VIEW,
+                pack("checkin", r=round_.id),
+                f"Check-in {round_.number}. Please go to the set now.",
+            )
+        if kind is DeliveryKind.CHECKIN_LIVE:
+            return checkin_live(round_, counts(session, round_))
+        if newest(session, round_.scene_id) is not round_:
+            return Skip("a newer round started")
+        return checkin_prompt(round_)
     if kind is DeliveryKind.UNDELIVERABLE:
         where = f" — scene {scene.number}" if scene is not None else ""
         return _coordinator(
@@ -418,6 +436,36 @@ def digest(session: Session, row: Delivery) -> Outgoing | Skip:
     if len(scenes) > 12:
         blocks.append(_context(f"And {len(scenes) - 12} more: see `/closedset schedule`."))
     return Outgoing(text=title, blocks=blocks)
+
+
+def checkin_prompt(round_: CheckinRound) -> Outgoing:
+    title = f"Check-in — scene {round_.scene.number}, take {round_.number}"
+    value = pack("checkin", r=round_.id)
+    return Outgoing(
+        text=title,
+        blocks=[
+            _section(f"*{title}*\nHow are you? Only your coordinator sees your answer."),
+            {
+                "type": "actions",
+                "block_id": f"checkin_{round_.id}",
+                "elements": [
+                    _button("Still good", CheckinAction.GOOD, value, "primary"),
+                    _button("Want to adjust", CheckinAction.ADJUST, value),
+                    _button("Need a pause", CheckinAction.PAUSE, value, "danger"),
+                ],
+            },
+        ],
+    )
+
+
+def checkin_live(round_: CheckinRound, counted: Counts) -> Outgoing:
+    """The coordinator's live message of a round: counts only, never who answered what."""
+    title = f"Check-in — scene {round_.scene.number}, take {round_.number}"
+    line = (
+        f"Answered {counted.answered} of {counted.performers} · still good {counted.good} · "
+        f"adjust {counted.adjust} · pause {counted.pause}"
+    )
+    return _coordinator(title, CheckinAction.VIEW, pack("checkin", r=round_.id), line)
 
 
 def _number(scene: Scene | None) -> str:

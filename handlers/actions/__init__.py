@@ -9,6 +9,7 @@ from slack_bolt import App
 from bot.ids import (
     AdAction,
     BoundaryAction,
+    CheckinAction,
     CoordinatorAction,
     HomeAction,
     ImportAction,
@@ -18,6 +19,7 @@ from bot.ids import (
 from handlers.actions import (
     ad,
     boundaries,
+    checkin,
     coordinator,
     home,
     import_decision,
@@ -45,6 +47,10 @@ def register(app: App) -> None:
     app.action(AdAction.DONE)(ad.done_clicked)
     for action in HomeAction:
         app.action(action)(home.clicked)
+    app.action(CheckinAction.GOOD)(checkin.good_clicked)
+    app.action(CheckinAction.ADJUST)(checkin.adjust_clicked)
+    app.action(CheckinAction.PAUSE)(checkin.pause_clicked)
+    app.action(CheckinAction.VIEW)(checkin.view_clicked)
     app.action(CoordinatorAction.TURN_INTO_REQUEST)(requests.turn_into_request_clicked)
     app.action(RequestAction.ACKNOWLEDGE)(requests.acknowledge_clicked)
     app.action(RequestAction.REMIND)(requests.remind_clicked)

@@ -17,6 +17,7 @@ from bot.ids import Command
 from bot.worker import JobContext
 from handlers.commands import (
     boundaries,
+    checkin,
     checklist,
     help,
     note,
@@ -42,6 +43,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "request": request.run,
     "requests": requests.run,
     "note": note.run,
+    "checkin": checkin.run,
 }
 
 
@@ -70,6 +72,7 @@ def run_subcommand(job: JobContext, command: dict[str, Any]) -> None:
             db_session=db_session,
             services=job.services,
         )
+    job.wake()  # a subcommand that planned messages for now (a check-in) has them sent at once
 
 
 def register(app: App) -> None:

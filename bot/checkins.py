@@ -1,0 +1,226 @@
+"""On-set check-ins between takes. No Slack here.
+
+A coordinator starts a round for a scene; each performer gets a one-tap private prompt (Still
+good / Want to adjust / Need a pause) through the delivery engine, all at once; each
+coordinator gets one live message with counts only, updated as answers come in. A pause
+alerts every coordinator at once ("Pause requested — scene 42", who: behind View). Only the
+newest round of a scene takes answers; the latest tap of a performer counts. Answers are
+encrypted like every answer.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.access import Refusal
+from storage import audit, deliveries
+from storage.models import CastEntry, CheckinAnswer, CheckinRound, DeliveryKind, Scene
+from storage.secrets import seal, unseal
+
+
+class Tap(enum.StrEnum):
+    GOOD = "good"
+    ADJUST = "adjust"
+    PAUSE = "pause"
+
+    @property
+    def label(self) -> str:
+        return {"good": "Still good", "adjust": "Want to adjust", "pause": "Need a pause"}[
+            self.value
+        ]
+
+
+def start_round(session: Session, *, scene: Scene, by: str, now: datetime) -> CheckinRound:
+    performers = list(deliveries.performers_of(scene))
+    if not performers:
+        raise Refusal(f"Scene {scene.number} has no performers cast in it.")
+    number = (
+        session.scalar(
+            select(func.max(CheckinRound.number)).where(CheckinRound.scene_id == scene.id)
+        )
+        or 0
+    ) + 1
+    window = timedelta(minutes=scene.production.checkin_window_minutes)
+    round_ = CheckinRound(
+        production_id=scene.production_id,
+        scene_id=scene.id,
+        number=number,
+        started_by=by,
+        started_at=now,
+        closes_at=now + window,
+        performers=performers,
+        live={},
+    )
+    session.add(round_)
+    session.flush()
+    for performer in performers:
+        deliveries.send_now(
+            session,
+            key=f"checkin:{round_.id}:{performer}",
+            production_id=scene.production_id,
+            kind=DeliveryKind.CHECKIN,
+            recipient=performer,
+            now=now,
+            scene_id=scene.id,
+            revision=scene.revision,
+            detail={"round": round_.id},
+        )
+    for coordinator in deliveries.coordinators_of(session, scene.production_id):
+        deliveries.send_now(
+            session,
+            key=f"checkin_live:{round_.id}:{coordinator}",
+            production_id=scene.production_id,
+            kind=DeliveryKind.CHECKIN_LIVE,
+            recipient=coordinator,
+            now=now,
+            scene_id=scene.id,
+            detail={"round": round_.id},
+        )
+    audit.record(
+        session,
+        at=now,
+        team_id=scene.production.workspace.team_id,
+        actor=by,
+        action="checkin.start",
+        production_id=scene.production_id,
+        subject=f"scene:{scene.number}",
+        detail={"round": number, "performers": len(performers)},
+    )
+    return round_
+
+
+def newest(session: Session, scene_id: int) -> CheckinRound | None:
+    return session.scalar(
+        select(CheckinRound)
+        .where(CheckinRound.scene_id == scene_id)
+        .order_by(CheckinRound.number.desc())
+        .limit(1)
+    )
+
+
+CLOSED = "This check-in has closed: a newer one has started, or the scene is off the schedule."
+
+
+def open_round(session: Session, round_id: int, performer: str) -> CheckinRound:
+    """The round a performer's tap is for, if it still takes answers (its row is locked for
+    the rest of the transaction, so two taps at once are counted one after the other)."""
+    # The first statement of the transaction: a write lock on SQLite, the row lock on
+    # PostgreSQL (see `bot.confirmations.live_scene`).
+    session.execute(
+        update(CheckinRound).where(CheckinRound.id == round_id).values(number=CheckinRound.number)
+    )
+    round_ = session.get(CheckinRound, round_id, populate_existing=True)
+    if round_ is None or performer not in round_.performers:
+        raise Refusal("This check-in is not addressed to you.")
+    latest = newest(session, round_.scene_id)
+    if latest is None or latest.id != round_.id or round_.scene.removed:
+        raise Refusal(CLOSED)
+    return round_
+
+
+def record(
+    session: Session, round_: CheckinRound, *, performer: str, tap: Tap, now: datetime
+) -> Tap | None:
+    """Record the tap; returns the performer's previous answer in this round, if any."""
+    found = session.scalar(
+        select(CheckinAnswer).where(
+            CheckinAnswer.round_id == round_.id, CheckinAnswer.performer_id == performer
+        )
+    )
+    previous = Tap(unseal(session, found.answer_ct) or "") if found is not None else None
+    if found is None:
+        session.add(
+            CheckinAnswer(
+                round_id=round_.id,
+                performer_id=performer,
+                answer_ct=seal(session, tap.value) or b"",
+                at=now,
+            )
+        )
+    elif previous is not tap:
+        found.answer_ct = seal(session, tap.value) or b""
+        found.at = now
+    if tap is Tap.PAUSE and previous is not Tap.PAUSE:
+        for coordinator in deliveries.coordinators_of(session, round_.production_id):
+            deliveries.send_now(
+                session,
+                key=f"pause:{round_.id}:{performer}:{coordinator}:{int(now.timestamp())}",
+                production_id=round_.production_id,
+                kind=DeliveryKind.PAUSE,
+                recipient=coordinator,
+                now=now,
+                scene_id=round_.scene_id,
+                detail={"round": round_.id},
+            )
+    audit.record(
+        session,
+        at=now,
+        team_id=round_.scene.production.workspace.team_id,
+        actor=performer,
+        action="checkin.answer",
+        production_id=round_.production_id,
+        subject=f"scene:{round_.scene.number}",
+        detail={"round": round_.number},
+    )
+    session.flush()
+    return previous
+
+
+@dataclass(frozen=True)
+class Counts:
+    performers: int
+    answered: int
+    good: int
+    adjust: int
+    pause: int
+
+
+def counts(session: Session, round_: CheckinRound) -> Counts:
+    taps = [Tap(unseal(session, a.answer_ct) or "") for a in _answers(session, round_)]
+    return Counts(
+        performers=len(round_.performers),
+        answered=len(taps),
+        good=taps.count(Tap.GOOD),
+        adjust=taps.count(Tap.ADJUST),
+        pause=taps.count(Tap.PAUSE),
+    )
+
+
+def _answers(session: Session, round_: CheckinRound) -> list[CheckinAnswer]:
+    return list(session.scalars(select(CheckinAnswer).where(CheckinAnswer.round_id == round_.id)))
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    user_id: str
+    answer: str
+    at: datetime | None
+
+
+def lines(session: Session, round_: CheckinRound, *, now: datetime) -> list[Line]:
+    """Each performer's answer, for the coordinator's modal: "no answer" once the window has
+    passed, "waiting" before."""
+    by = {a.performer_id: a for a in _answers(session, round_)}
+    names = {
+        e.slack_user_id: e.performer_name
+        for e in session.scalars(
+            select(CastEntry).where(CastEntry.production_id == round_.production_id)
+        )
+    }
+    result = []
+    for performer in round_.performers:
+        found = by.get(performer)
+        if found is not None:
+            answer = Tap(unseal(session, found.answer_ct) or "").label
+            at: datetime | None = found.at
+        else:
+            answer = "No answer" if now >= round_.closes_at else "Waiting"
+            at = None
+        result.append(Line(names.get(performer, "A performer"), performer, answer, at))
+    return result
