@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from bot.access import Refusal
 from storage import audit, deliveries
-from storage.models import CastEntry, CheckinAnswer, CheckinRound, DeliveryKind, Scene
+from storage.models import (
+    CastEntry,
+    CheckinAnswer,
+    CheckinRound,
+    ClosureAnswer,
+    DeliveryKind,
+    Scene,
+)
 from storage.secrets import seal, unseal
 
 
@@ -223,4 +230,99 @@ def lines(session: Session, round_: CheckinRound, *, now: datetime) -> list[Line
             answer = "No answer" if now >= round_.closes_at else "Waiting"
             at = None
         result.append(Line(names.get(performer, "A performer"), performer, answer, at))
+    return result
+
+
+# ------------------------------------------------------------------ closure
+
+
+class Closure(enum.StrEnum):
+    OK = "ok"
+    NOT_OK = "not_ok"
+    TALK = "talk"
+
+    @property
+    def label(self) -> str:
+        return {"ok": "It went OK", "not_ok": "Not OK", "talk": "Would like to talk"}[self.value]
+
+
+def wrap(session: Session, scene: Scene, *, by: str, now: datetime) -> bool:
+    """Mark the scene wrapped: its closure prompts go now. False if it already was."""
+    if scene.wrapped_at is not None:
+        return False
+    scene.wrapped_at = now
+    deliveries.sync_scene(session, scene, now=now)
+    audit.record(
+        session,
+        at=now,
+        team_id=scene.production.workspace.team_id,
+        actor=by,
+        action="scene.wrap",
+        production_id=scene.production_id,
+        subject=f"scene:{scene.number}",
+    )
+    return True
+
+
+def record_closure(
+    session: Session, scene: Scene, *, performer: str, answer: Closure, now: datetime
+) -> None:
+    """A performer's closure answer (the latest counts), encrypted; every coordinator gets
+    "Closure — scene 42" (who and what: in its modal)."""
+    if performer not in deliveries.performers_of(scene):
+        raise Refusal("This question is not addressed to you.")
+    found = session.scalar(
+        select(ClosureAnswer).where(
+            ClosureAnswer.scene_id == scene.id, ClosureAnswer.performer_id == performer
+        )
+    )
+    if found is None:
+        found = ClosureAnswer(
+            production_id=scene.production_id, scene_id=scene.id, performer_id=performer
+        )
+        session.add(found)
+    elif unseal(session, found.answer_ct) == answer.value:
+        return
+    found.answer_ct = seal(session, answer.value) or b""
+    found.at = now
+    session.flush()
+    for coordinator in deliveries.coordinators_of(session, scene.production_id):
+        deliveries.send_now(
+            session,
+            key=f"closure_answer:{found.id}:{coordinator}:{int(now.timestamp())}",
+            production_id=scene.production_id,
+            kind=DeliveryKind.CLOSURE_ANSWER,
+            recipient=coordinator,
+            now=now,
+            scene_id=scene.id,
+        )
+    audit.record(
+        session,
+        at=now,
+        team_id=scene.production.workspace.team_id,
+        actor=performer,
+        action="closure.answer",
+        production_id=scene.production_id,
+        subject=f"scene:{scene.number}",
+    )
+
+
+def closure_lines(session: Session, scene: Scene) -> list[Line]:
+    answers = {
+        a.performer_id: a
+        for a in session.scalars(select(ClosureAnswer).where(ClosureAnswer.scene_id == scene.id))
+    }
+    names = {
+        e.slack_user_id: e.performer_name
+        for e in session.scalars(
+            select(CastEntry).where(CastEntry.production_id == scene.production_id)
+        )
+    }
+    result = []
+    for performer in deliveries.performers_of(scene):
+        found = answers.get(performer)
+        text = Closure(unseal(session, found.answer_ct) or "").label if found else "No answer yet"
+        result.append(
+            Line(names.get(performer, "A performer"), performer, text, found.at if found else None)
+        )
     return result

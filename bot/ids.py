@@ -69,6 +69,8 @@ class CoordinatorAction(StrEnum):
     SIGN_OFF = "coordinator_sign_off"
     TAKE_BACK = "coordinator_take_back_sign_off"
     START_CHECKIN = "coordinator_start_checkin"
+    WRAP = "coordinator_wrap"
+    VIEW_CLOSURE = "coordinator_view_closure"
     TURN_INTO_REQUEST = "coordinator_note_to_request"
 
 
@@ -139,3 +141,11 @@ class CheckinAction(StrEnum):
     ADJUST = "checkin_adjust"
     PAUSE = "checkin_pause"
     VIEW = "checkin_view"
+
+
+class ClosureAction(StrEnum):
+    """A performer's closure answer (values: `pack("closure", s=scene id)`)."""
+
+    OK = "closure_ok"
+    NOT_OK = "closure_not_ok"
+    TALK = "closure_talk"

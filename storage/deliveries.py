@@ -62,6 +62,7 @@ def timing_of(production: Production) -> Timing:
         escalation=timedelta(minutes=production.escalation_minutes),
         reminders=reminders,
         zone=ZoneInfo(production.time_zone),
+        closure_after=timedelta(minutes=production.closure_after_minutes),
     )
 
 
@@ -130,6 +131,7 @@ def sync_scene(
         ad_recipients=(
             ad_recipients if ad_recipients is not None else ad_recipients_of(session, production)
         ),
+        wrapped_at=scene.wrapped_at,
     )
     existing = [
         Existing(row.key, row.kind, row.revision, row.recipient, row.status, row.due_at)

@@ -93,6 +93,8 @@ class Production(Base):
     quiet_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
     checkin_window_minutes: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     """After this long, a check-in prompt left unanswered shows as "no answer"."""
+    closure_after_minutes: Mapped[int] = mapped_column(Integer, default=240, server_default="240")
+    """A scene counts as wrapped this long after its start, unless marked wrapped earlier."""
     """A request about a scene a performer answered within this long is offered a hold-back."""
     department_channels: Mapped[list[str]] = mapped_column(
         JSON().with_variant(JSONB(), "postgresql"), default=list, server_default="[]"
@@ -200,6 +202,7 @@ class Scene(Base):
     lapse (the revision grows) takes it back by itself."""
     signed_off_by: Mapped[str | None] = mapped_column(String(32))
     signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    wrapped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revision: Mapped[int] = mapped_column(Integer, default=1)
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -330,6 +333,8 @@ class DeliveryKind(enum.StrEnum):
     CHECKIN = "checkin"  # performer: a one-tap on-set check-in
     CHECKIN_LIVE = "checkin_live"  # coordinator: the round's live counts
     PAUSE = "pause"  # coordinator: a performer asked for a pause (who: in the modal)
+    CLOSURE = "closure"  # performer: how did the scene go?
+    CLOSURE_ANSWER = "closure_answer"  # coordinator: a closure answer came in (in the modal)
     UNDELIVERABLE = "undeliverable"  # coordinator: a message could not be delivered
 
 
@@ -540,6 +545,24 @@ class CheckinAnswer(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ClosureAnswer(Base):
+    """How the scene went, for one performer (the latest answer counts), encrypted."""
+
+    __tablename__ = "closure_answer"
+    __table_args__ = (
+        UniqueConstraint("scene_id", "performer_id", name="uq_closure_answer_performer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    production_id: Mapped[int] = mapped_column(
+        ForeignKey("production.id", ondelete="CASCADE"), index=True
+    )
+    scene_id: Mapped[int] = mapped_column(ForeignKey("scene.id", ondelete="CASCADE"), index=True)
+    performer_id: Mapped[str] = mapped_column(String(32))
+    answer_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class DmNotice(Base):
     """Someone was told, once, that text typed into the bot's DM is not kept (and why)."""
 
@@ -557,5 +580,6 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[Base], tuple[str, ...]], ...] = (
     (PrivateNote, ("text_ct",)),
     (RequestVersion, ("text_ct",)),
     (CheckinAnswer, ("answer_ct",)),
+    (ClosureAnswer, ("answer_ct",)),
 )
 """Every column holding ciphertext, for key rotation (`closedset db reencrypt`)."""

@@ -26,9 +26,9 @@ _SENSITIVE: set[str] = {
     "Swimwear scene",
     "Kiss only",
     "Kiss and embrace; robe between takes",
-    "Not OK",
-    "Let's talk",
 }
+"""(Answer labels such as "Not OK" are button texts too: what pairs them with a person is
+checked below, by identity beside answer and status words.)"""
 
 PERFORMERS = {
     # Slack ID: (name, handle, character)

@@ -11,9 +11,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.ids import VALUE, ChangesView, CheckinAction
+from bot.ids import (
+    VALUE,
+    ChangesView,
+    CheckinAction,
+    ClosureAction,
+    CoordinatorAction,
+    RequestAction,
+)
 from storage.db import session_scope
-from storage.models import AnswerKind, BoundaryAnswer, CheckinAnswer
+from storage.models import AnswerKind, BoundaryAnswer, CheckinAnswer, ClosureAnswer
 from tests.conftest import NOW, RunningApp
 from tests.e2e import blocks_text, button_value
 from tests.signing import plain, radio
@@ -165,3 +172,63 @@ def test_only_a_coordinator_starts_a_round(on_set: RunningApp) -> None:
         for c in on_set.standin.calls("chat.postMessage")
         if c.params["text"].startswith("Check-in")
     ]
+
+
+def test_marking_the_scene_wrapped_asks_each_performer_how_it_went(on_set: RunningApp) -> None:
+    before = len(on_set.standin.calls("views.open"))
+    on_set.slack.command("status 42A", user_id=COORDINATOR)
+    status = on_set.standin.wait_for("views.open", count=before + 1)[-1].json("view")
+    on_set.slack.block_action(
+        user_id=COORDINATOR,
+        action_id=CoordinatorAction.WRAP,
+        value=button_value({"blocks": status["blocks"]}, CoordinatorAction.WRAP),
+        view={**status, "id": "V0STATUS"},
+    )
+    updated = on_set.standin.wait_for("views.update")[-1].json("view")
+    assert "closure questions are on their way" in json.dumps(updated)
+    on_set.dispatch()
+    prompts = {p: posts_to(on_set, p, "How did scene 42A go?") for p in (P1, P2, P3)}
+    assert all(len(found) == 1 for found in prompts.values())
+    button_value(prompts[P1][0], RequestAction.NOTE)  # and a private note, if they like
+    tap(on_set, P1, ClosureAction.NOT_OK, prompts[P1][0])
+    told = on_set.standin.wait_for("response_url")[-1].params["text"]
+    assert "Thank you for saying so" in told
+    for coordinator in (COORDINATOR, SECOND):
+        [notice] = posts_to(on_set, coordinator, "Closure — scene 42A")
+    before = len(on_set.standin.calls("views.open"))
+    on_set.slack.block_action(
+        user_id=COORDINATOR,
+        action_id=CoordinatorAction.VIEW_CLOSURE,
+        value=button_value(notice, CoordinatorAction.VIEW_CLOSURE),
+        channel_id=on_set.standin.dm_channel_id(COORDINATOR),
+    )
+    modal = json.dumps(on_set.standin.wait_for("views.open", count=before + 1)[-1].json("view"))
+    assert "Jane Doe" in modal and "Not OK" in modal and "No answer yet" in modal
+    with session_scope(on_set.session_factory) as session:
+        stored = session.scalars(select(ClosureAnswer)).one()
+        assert b"not_ok" not in stored.answer_ct  # encrypted at rest
+
+
+def test_closure_goes_by_itself_hours_after_the_start(on_set: RunningApp) -> None:
+    on_set.clock.advance(timedelta(hours=1, minutes=239))
+    on_set.dispatch()
+    assert not posts_to(on_set, P2, "How did scene 42A go?")
+    on_set.clock.advance(timedelta(minutes=1))
+    on_set.dispatch()
+    assert len(posts_to(on_set, P2, "How did scene 42A go?")) == 1
+
+
+def test_the_status_modal_starts_a_check_in(on_set: RunningApp) -> None:
+    before = len(on_set.standin.calls("views.open"))
+    on_set.slack.command("status 42A", user_id=COORDINATOR)
+    status = on_set.standin.wait_for("views.open", count=before + 1)[-1].json("view")
+    on_set.slack.block_action(
+        user_id=COORDINATOR,
+        action_id=CoordinatorAction.START_CHECKIN,
+        value=button_value({"blocks": status["blocks"]}, CoordinatorAction.START_CHECKIN),
+        view={**status, "id": "V0STATUS"},
+    )
+    assert "Check-in 1 is on its way" in json.dumps(
+        on_set.standin.wait_for("views.update")[-1].json("view")
+    )
+    assert len(posts_to(on_set, P3, "Check-in — scene 42A, take 1")) == 1

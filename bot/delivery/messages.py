@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from bot.checkins import Counts, counts, newest
 from bot.confirmations import all_confirmed
 from bot.depersonalize import escape_user_text
-from bot.ids import AdAction, BoundaryAction, CheckinAction, CoordinatorAction, RequestAction
+from bot.ids import (
+    AdAction,
+    BoundaryAction,
+    CheckinAction,
+    ClosureAction,
+    CoordinatorAction,
+    RequestAction,
+)
 from bot.meta import pack
 from storage.boundaries import answers_for
 from storage.models import (
@@ -247,6 +254,16 @@ def render(session: Session, row: Delivery, *, now: datetime) -> Outgoing | Skip
         )
     if scene is None:
         return Skip("no scene")
+    if kind is DeliveryKind.CLOSURE_ANSWER:
+        return _coordinator(
+            f"Closure — scene {scene.number}",
+            CoordinatorAction.VIEW_CLOSURE,
+            pack("closure", s=scene.id),
+        )
+    if kind is DeliveryKind.CLOSURE:
+        if scene.removed or not scene.intimacy:
+            return Skip("scene off")
+        return closure_prompt(scene)
     live = scene.intimacy and not scene.removed and scene.revision == row.revision
     if kind is DeliveryKind.AD_CANCELLED:
         why = "taken off the schedule" if scene.removed else "no longer an intimate scene"
@@ -436,6 +453,30 @@ def digest(session: Session, row: Delivery) -> Outgoing | Skip:
     if len(scenes) > 12:
         blocks.append(_context(f"And {len(scenes) - 12} more: see `/closedset schedule`."))
     return Outgoing(text=title, blocks=blocks)
+
+
+def closure_prompt(scene: Scene) -> Outgoing:
+    title = f"How did scene {scene.number} go?"
+    value = pack("closure", s=scene.id)
+    return Outgoing(
+        text=title,
+        blocks=[
+            _section(
+                f"*{title}*\nOnly your coordinator sees your answer. You can also write to "
+                "them privately."
+            ),
+            {
+                "type": "actions",
+                "block_id": f"closure_{scene.id}",
+                "elements": [
+                    _button("It went OK", ClosureAction.OK, value, "primary"),
+                    _button("Not OK", ClosureAction.NOT_OK, value),
+                    _button("I'd like to talk", ClosureAction.TALK, value),
+                    note_button(scene.id),
+                ],
+            },
+        ],
+    )
 
 
 def checkin_prompt(round_: CheckinRound) -> Outgoing:

@@ -32,6 +32,7 @@ from bot.reminders import Offset, wall_clock
 from storage.models import DeliveryKind, DeliveryStatus
 
 WAITING = (DeliveryStatus.PLANNED, DeliveryStatus.CLAIMED)
+DAY = timedelta(days=1)
 PERFORMER_KINDS = (DeliveryKind.PROMPT, DeliveryKind.NUDGE)
 SCENE_KINDS = (
     DeliveryKind.PROMPT,
@@ -51,6 +52,8 @@ class Timing:
     reminders: tuple[Offset, ...] = ()
     """When ADs are reminded (see `bot.reminders`); clock times are read in `zone`."""
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    closure_after: timedelta | None = None
+    """How long after its start a scene counts as wrapped (closure prompts); None: never."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class SceneFacts:
     """What made the revision grow, when planning right after it did ("content", "time")."""
     ad_recipients: tuple[str, ...] = ()
     """The AD channel, or each AD when the production reminds them by DM."""
+    wrapped_at: datetime | None = None
+    """When the coordinator marked the scene wrapped, if they did."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,32 @@ def plan_scene(
     for row in rows.values():
         if row.kind in SCENE_KINDS and row.status in WAITING and row.key not in wanted:
             plan.cancel.append(row.key)
+    _plan_closure(facts, timing, rows, now, plan)
     return plan
+
+
+def _plan_closure(
+    facts: SceneFacts, timing: Timing, rows: dict[str, Existing], now: datetime, plan: Plan
+) -> None:
+    """A closure prompt to each performer when the scene is wrapped: when the coordinator
+    says so, or `closure_after` after its start. Unlike the rest, these outlive the start."""
+    on = facts.intimate and not facts.removed and timing.closure_after is not None
+    wanted: set[str] = set()
+    if on and timing.closure_after is not None:
+        due = facts.wrapped_at or facts.start_at + timing.closure_after
+        for performer in facts.performers:
+            name = f"{DeliveryKind.CLOSURE.value}:{facts.scene_id}:{performer}"
+            wanted.add(name)
+            row = rows.get(name)
+            if row is None and (due > now or facts.wrapped_at is not None):
+                plan.add.append(  # still worth asking for a day
+                    New(name, DeliveryKind.CLOSURE, facts.revision, performer, due, due + DAY)
+                )
+            elif row is not None and row.status is DeliveryStatus.PLANNED and row.due_at != due:
+                plan.move[name] = due
+    for row in rows.values():
+        if row.kind is DeliveryKind.CLOSURE and row.status in WAITING and row.key not in wanted:
+            plan.cancel.append(row.key)
 
 
 def _plan_active(

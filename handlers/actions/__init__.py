@@ -10,6 +10,7 @@ from bot.ids import (
     AdAction,
     BoundaryAction,
     CheckinAction,
+    ClosureAction,
     CoordinatorAction,
     HomeAction,
     ImportAction,
@@ -20,6 +21,7 @@ from handlers.actions import (
     ad,
     boundaries,
     checkin,
+    closure,
     coordinator,
     home,
     import_decision,
@@ -51,6 +53,12 @@ def register(app: App) -> None:
     app.action(CheckinAction.ADJUST)(checkin.adjust_clicked)
     app.action(CheckinAction.PAUSE)(checkin.pause_clicked)
     app.action(CheckinAction.VIEW)(checkin.view_clicked)
+    app.action(ClosureAction.OK)(closure.ok_clicked)
+    app.action(ClosureAction.NOT_OK)(closure.not_ok_clicked)
+    app.action(ClosureAction.TALK)(closure.talk_clicked)
+    app.action(CoordinatorAction.VIEW_CLOSURE)(closure.view_clicked)
+    app.action(CoordinatorAction.START_CHECKIN)(closure.start_checkin_clicked)
+    app.action(CoordinatorAction.WRAP)(closure.wrap_clicked)
     app.action(CoordinatorAction.TURN_INTO_REQUEST)(requests.turn_into_request_clicked)
     app.action(RequestAction.ACKNOWLEDGE)(requests.acknowledge_clicked)
     app.action(RequestAction.REMIND)(requests.remind_clicked)

@@ -28,7 +28,7 @@ _WHAT = {
 }
 
 
-def _coordinator_of(session: Session, scene: Scene, user_id: str) -> None:
+def coordinator_of(session: Session, scene: Scene, user_id: str) -> None:
     require(
         session,
         production=scene.production,
@@ -38,7 +38,7 @@ def _coordinator_of(session: Session, scene: Scene, user_id: str) -> None:
     )
 
 
-def _audit(
+def audit_read(
     session: Session, job: JobContext, payload: dict[str, str], scene: Scene, what: str
 ) -> None:
     audit.record(
@@ -58,7 +58,7 @@ def view_answer(job: JobContext, payload: dict[str, str]) -> None:
         scene = session.get(Scene, found.scene_id) if found is not None else None
         if found is None or scene is None:
             raise Refusal("This update is no longer available.")
-        _coordinator_of(session, scene, payload["user_id"])
+        coordinator_of(session, scene, payload["user_id"])
         stated = changes = None
         if found.boundaries_ct is not None:
             stated = boundaries.open_boundaries(session, found)
@@ -92,7 +92,7 @@ def view_answer(job: JobContext, payload: dict[str, str]) -> None:
             stated=stated,
             zone=scene.production.time_zone,
         )
-        _audit(session, job, payload, scene, "boundaries.read")
+        audit_read(session, job, payload, scene, "boundaries.read")
     job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
 
@@ -101,9 +101,9 @@ def view_status(job: JobContext, payload: dict[str, str]) -> None:
         scene = session.get(Scene, unpack_int(payload["value"], "status", "s"))
         if scene is None:
             raise Refusal("This scene is no longer on the schedule.")
-        _coordinator_of(session, scene, payload["user_id"])
+        coordinator_of(session, scene, payload["user_id"])
         view = status_modal(scene, scene_states(session, scene), zone=scene.production.time_zone)
-        _audit(session, job, payload, scene, "boundaries.status.read")
+        audit_read(session, job, payload, scene, "boundaries.status.read")
     job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
 
@@ -113,7 +113,7 @@ def view_failure(job: JobContext, payload: dict[str, str]) -> None:
         scene = failed.scene if failed is not None else None
         if failed is None or scene is None:
             raise Refusal("This notice is no longer available.")
-        _coordinator_of(session, scene, payload["user_id"])
+        coordinator_of(session, scene, payload["user_id"])
         who = next((s for s in scene_states(session, scene) if s.user_id == failed.recipient), None)
         name = f"{who.name} (<@{who.user_id}>)" if who else f"<@{failed.recipient}>"
         reason = {
@@ -124,7 +124,7 @@ def view_failure(job: JobContext, payload: dict[str, str]) -> None:
             f"to {name}: {reason}.\n\nCheck that their Slack account is active and that the "
             "cast list points at it; then reach them directly."
         )
-        _audit(session, job, payload, scene, "delivery.failure.read")
+        audit_read(session, job, payload, scene, "delivery.failure.read")
     job.client.views_open(
         trigger_id=payload["trigger_id"], view=notice_modal("Delivery problem", text, escape=False)
     )
@@ -146,7 +146,7 @@ def _set_sign_off(job: JobContext, payload: dict[str, str], *, signed: bool) -> 
         scene = session.get(Scene, unpack_int(payload["value"], "status", "s"))
         if scene is None or scene.removed:
             raise Refusal("This scene is no longer on the schedule.")
-        _coordinator_of(session, scene, payload["user_id"])
+        coordinator_of(session, scene, payload["user_id"])
         states = scene_states(session, scene)
         if signed:
             if not states or not all(s.state is State.CONFIRMED for s in states):
@@ -156,7 +156,9 @@ def _set_sign_off(job: JobContext, payload: dict[str, str], *, signed: bool) -> 
             scene.signed_off_at = now
         else:
             scene.signed_off_revision = None
-        _audit(session, job, payload, scene, "scene.sign_off" if signed else "scene.sign_off.undo")
+        audit_read(
+            session, job, payload, scene, "scene.sign_off" if signed else "scene.sign_off.undo"
+        )
         view = status_modal(scene, states, zone=scene.production.time_zone)
         production_id = scene.production_id
     if payload.get("view_id") and payload.get("view_type") != "home":

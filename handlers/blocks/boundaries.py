@@ -9,6 +9,7 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     DividerBlock,
     InputBlock,
@@ -251,6 +252,28 @@ def status_modal(scene: Scene, states: list[PerformerState], *, zone: str) -> di
             )
         )
     blocks += _sign_off_blocks(scene, states)
+    on_set = [
+        ButtonElement(
+            text="Start a check-in",
+            action_id=CoordinatorAction.START_CHECKIN,
+            value=pack("status", s=scene.id),
+        )
+    ]
+    if scene.wrapped_at is None:
+        on_set.append(
+            ButtonElement(
+                text="Mark wrapped",
+                action_id=CoordinatorAction.WRAP,
+                value=pack("status", s=scene.id),
+                confirm=ConfirmObject(
+                    title="Mark the scene wrapped?",
+                    text="Each performer is asked, privately, how it went.",
+                    confirm="Mark wrapped",
+                    deny="Not yet",
+                ),
+            )
+        )
+    blocks.append(ActionsBlock(block_id=f"on_set_{scene.id}", elements=on_set))
     return View(
         type="modal",
         title="Scene status",
