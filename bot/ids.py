@@ -38,6 +38,8 @@ class SetupView(StrEnum):
     REMINDERS_BY_DM = "ad_reminders_by_dm"
     DIGEST = "digest_at"
     CLOSED_SET_TEXT = "closed_set_text"
+    CHECKIN_WINDOW = "checkin_window"
+    CLOSURE_AFTER = "closure_after"
 
 
 class SceneView(StrEnum):

@@ -40,6 +40,8 @@ class SetupForm:
     reminders_by_dm: bool = False
     digest_at: str = "18:00"
     closed_set_text: str = CLOSED_SET_TEXT
+    checkin_window: str = "5m"
+    closure_after: str = "4h"
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,10 @@ class ProductionSetup:
     reminders_by_dm: bool = False
     digest_at: time = DEFAULT_DIGEST
     closed_set_text: str = CLOSED_SET_TEXT
+    checkin_window: timedelta = timedelta(minutes=5)
+    """A check-in prompt left unanswered this long shows as "no answer"."""
+    closure_after: timedelta = timedelta(hours=4)
+    """A scene counts as wrapped this long after its start (closure questions go)."""
 
 
 def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]]:
@@ -120,6 +126,15 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
         digest_at = time.fromisoformat(form.digest_at) if form.digest_at else DEFAULT_DIGEST
     except ValueError:
         errors[SetupView.DIGEST] = "Pick a time such as 18:00."
+    spans: dict[str, timedelta] = {}
+    for block, text, default in (
+        (SetupView.CHECKIN_WINDOW, form.checkin_window, "5m"),
+        (SetupView.CLOSURE_AFTER, form.closure_after, "4h"),
+    ):
+        try:
+            spans[block] = parse_duration(text.strip() or default)
+        except ValueError as error:
+            errors[block] = str(error)
     closed_set_text = " ".join(form.closed_set_text.split()) or CLOSED_SET_TEXT
     if len(closed_set_text) > MAX_CLOSED_SET_TEXT:
         errors[SetupView.CLOSED_SET_TEXT] = f"Keep it under {MAX_CLOSED_SET_TEXT} characters."
@@ -150,6 +165,8 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
             reminders_by_dm=form.reminders_by_dm,
             digest_at=digest_at,
             closed_set_text=closed_set_text,
+            checkin_window=spans[SetupView.CHECKIN_WINDOW],
+            closure_after=spans[SetupView.CLOSURE_AFTER],
         ),
         {},
     )

@@ -139,6 +139,8 @@ def save_setup(
     production.reminders_by_dm = setup.reminders_by_dm
     production.digest_at = setup.digest_at
     production.closed_set_text = setup.closed_set_text
+    production.checkin_window_minutes = int(setup.checkin_window.total_seconds() // 60)
+    production.closure_after_minutes = int(setup.closure_after.total_seconds() // 60)
     production.updated_at = now
     session.flush()
     for role, users in (

@@ -133,6 +133,9 @@ def test_setup_form_checks() -> None:
     )
     assert quiet is not None and quiet.quiet == timedelta(minutes=15)
     assert quiet.departments == ("C1", "C2")
+    assert quiet.checkin_window == timedelta(minutes=5)
+    assert quiet.closure_after == timedelta(hours=4)
+    assert quiet.reminders == "18:00 evening before, 2h before, 30m before"
     _, errors = check_setup(
         SetupForm(
             name="",
@@ -144,9 +147,13 @@ def test_setup_form_checks() -> None:
             default_call="25:00",
             tolerance="soon",
             quiet="later",
+            checkin_window="a while",
+            reminders="sometime",
         )
     )
     assert set(errors) == {
+        SetupView.CHECKIN_WINDOW,
+        SetupView.REMINDERS,
         SetupView.QUIET,
         SetupView.TOLERANCE,
         SetupView.NAME,

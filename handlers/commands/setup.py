@@ -40,6 +40,8 @@ def _form(session: Session, production: Production) -> SetupForm:
         reminders_by_dm=production.reminders_by_dm,
         digest_at=production.digest_at.strftime("%H:%M"),
         closed_set_text=production.closed_set_text,
+        checkin_window=format_duration_minutes(production.checkin_window_minutes),
+        closure_after=format_duration_minutes(production.closure_after_minutes),
     )
 
 

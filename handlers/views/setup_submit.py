@@ -39,6 +39,8 @@ def _form(view: dict[str, Any]) -> SetupForm:
         reminders_by_dm=state.checked(view, SetupView.REMINDERS_BY_DM),
         digest_at=state.time_of_day(view, SetupView.DIGEST),
         closed_set_text=state.text(view, SetupView.CLOSED_SET_TEXT),
+        checkin_window=state.text(view, SetupView.CHECKIN_WINDOW),
+        closure_after=state.text(view, SetupView.CLOSURE_AFTER),
     )
 
 
