@@ -33,7 +33,15 @@ from tests.signing import (
     timepicker,
     users,
 )
-from tests.slack_standin import BOT_USER_ID, RESPONSE_URL_METHOD, TEAM_ID, Call, SlackStandIn
+from tests.slack_standin import (
+    BOT_USER_ID,
+    RESPONSE_URL_METHOD,
+    TEAM_ID,
+    Call,
+    Limit,
+    RateLimits,
+    SlackStandIn,
+)
 
 SECRET = "s"
 
@@ -272,6 +280,111 @@ def test_ratelimit_without_retry_handler_raises(standin: SlackStandIn) -> None:
         client.chat_postMessage(channel="C1", text="x")
     assert err.value.response.status_code == 429
     assert err.value.response.headers["Retry-After"] == "30"
+
+
+class _Clock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _refused(call: Any) -> tuple[int, str | None]:
+    """(status, Retry-After) of a call the SDK raised for."""
+    with pytest.raises(SlackApiError) as err:
+        call()
+    assert err.value.response["error"] == "ratelimited"
+    return err.value.response.status_code, err.value.response.headers.get("Retry-After")
+
+
+def test_rate_limits_are_off_by_default(standin: SlackStandIn, client: WebClient) -> None:
+    assert standin.rate_limits is None
+    for _ in range(20):
+        client.chat_postMessage(channel="C1", text="x")
+    assert {c.status for c in standin.calls()} == {200}
+
+
+def test_post_message_one_per_second_per_channel_with_a_short_burst(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    clock = _Clock()
+    standin.enforce_rate_limits(clock=clock)
+    post = client.chat_postMessage
+    assert post(channel="C1", text="1")["ok"] and post(channel="C1", text="2")["ok"]  # burst 2
+    assert _refused(lambda: post(channel="C1", text="3")) == (429, "1")
+    assert post(channel="C2", text="other channel")["ok"]
+    clock.t += 0.3  # a token comes back 1 s after the last one was taken
+    assert _refused(lambda: post(channel="C1", text="3")) == (429, "1")
+    clock.t += 0.7
+    assert post(channel="C1", text="3")["ok"]
+    # A user ID is that user's DM channel: the same bucket as its D... id.
+    assert post(channel="U0PERF01", text="a")["ok"] and post(channel="D0PERF01", text="b")["ok"]
+    assert _refused(lambda: post(channel="U0PERF01", text="c")) == (429, "1")
+    refused = [c for c in standin.calls("chat.postMessage") if c.status == 429]
+    assert len(refused) == 3 and not any(c.ok for c in refused)
+    assert refused[0].response == {"ok": False, "error": "ratelimited"}
+
+
+def test_post_message_workspace_limit_and_retry_after(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    clock = _Clock()
+    limits = RateLimits(post_message_per_workspace=Limit(per_minute=6, burst=3))
+    standin.enforce_rate_limits(limits, clock=clock)
+    for n in range(3):
+        client.chat_postMessage(channel=f"U0PERF{n:03d}", text="prompt")
+    # 6 a minute: one every 10 s, whatever the channel.
+    assert _refused(lambda: client.chat_postMessage(channel="U0OTHER1", text="x")) == (429, "10")
+    clock.t += 7.5
+    assert _refused(lambda: client.chat_postMessage(channel="U0OTHER1", text="x")) == (429, "3")
+    assert client.chat_update(channel="C1", ts="1.0", text="other methods are apart")["ok"]
+    clock.t += 2.5
+    assert client.chat_postMessage(channel="U0OTHER1", text="x")["ok"]
+    # 3 + 1 posts in 10 s from full buckets: the limits' own lower bound says so too.
+    assert limits.lower_bound([1, 1, 1, 1]) == 10.0
+    assert RateLimits().lower_bound([1] * 500) == (500 - 10) / 5
+    assert RateLimits().lower_bound([5]) == 3.0  # one channel: 2 at once, then 1 a second
+
+
+def test_tier_limits_per_method_and_turning_them_off(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    clock = _Clock()
+    standin.enforce_rate_limits(clock=clock)
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "x"}, "blocks": []}
+    for n in range(10):  # views.open is Tier 4: 100+ a minute, burst 10 here
+        client.views_open(trigger_id=f"t{n}", view=view)
+    assert _refused(lambda: client.views_open(trigger_id="t10", view=view)) == (429, "1")
+    assert client.users_info(user=BOT_USER_ID)["ok"]  # its own bucket
+    for _ in range(5):  # chat.update is Tier 3: 50+ a minute, burst 5 here
+        client.chat_update(channel="C1", ts="1.0", text="x")
+    assert _refused(lambda: client.chat_update(channel="C1", ts="1.0", text="x")) == (429, "2")
+    assert client.api_call("reactions.add")["ok"]  # unlisted: not limited by default
+    clock.t += 0.6  # 100 a minute: a token every 0.6 s
+    assert client.views_open(trigger_id="t10", view=view)["ok"]
+    standin.enforce_rate_limits(None)
+    assert standin.rate_limits is None
+    for n in range(20):
+        client.views_open(trigger_id=f"u{n}", view=view)
+
+
+def test_rate_limits_from_the_constructor_with_the_sdk_retrying() -> None:
+    limits = RateLimits(post_message_per_channel=Limit(per_minute=60, burst=1))
+    with SlackStandIn(rate_limits=limits) as standin:
+        client = WebClient(
+            token="xoxb-test",
+            base_url=standin.api_url,
+            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
+        )
+        started = time.monotonic()
+        client.chat_postMessage(channel="C1", text="first")
+        assert client.chat_postMessage(channel="C1", text="second")["ok"]
+        waited = time.monotonic() - started
+    assert [c.status for c in standin.calls("chat.postMessage")] == [200, 429, 200]
+    assert 1.0 <= waited < 4
 
 
 def test_logical_and_server_errors_and_overrides(standin: SlackStandIn, client: WebClient) -> None:

@@ -120,7 +120,11 @@ class DeliveryScheduler:
                     replace_existing=True,
                     misfire_grace_time=None,
                     coalesce=True,
-                    max_instances=1,
+                    # A pass arms the next wake-up before it returns: with 1, a row that fell
+                    # due meanwhile fires while the pass still counts as running, APScheduler
+                    # skips (and drops) that one-off run, and the row waits for the sweep.
+                    # Passes still run one at a time (`Dispatcher.run_due` holds a lock).
+                    max_instances=2,
                 )
             except Exception as error:  # shutting down
                 log.debug("could not arm the wake-up (%s)", type(error).__name__)
