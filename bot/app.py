@@ -11,12 +11,12 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from sqlalchemy.exc import IntegrityError
 
 from bot.deps import Deps
+from bot.ratelimit import GatedRateLimitRetryHandler
 from storage.db import session_scope
 from storage.models import ProcessedEvent
 
@@ -32,13 +32,14 @@ QUIET_SLACK_LOG.setLevel(logging.INFO)
 
 def make_client(*, token: str | None, base_url: str) -> WebClient:
     """A Web API client that reaches `base_url` (SLACK_API_URL) and retries what Slack asks
-    to be retried: 429 with Retry-After, 5xx, and dropped connections."""
+    to be retried: 429 with Retry-After (every thread of the process waiting it out together,
+    see `bot.ratelimit`), 5xx, and dropped connections."""
     return WebClient(
         token=token,
         base_url=base_url,
         logger=QUIET_SLACK_LOG,
         retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=3),
+            GatedRateLimitRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
             ConnectionErrorRetryHandler(max_retry_count=2),
         ],

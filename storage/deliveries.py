@@ -363,11 +363,20 @@ def retry_later(
 
 def next_due(session: Session) -> datetime | None:
     """When the next waiting row falls due (possibly in the past)."""
-    return session.scalar(
-        select(func.min(func.coalesce(Delivery.not_before, Delivery.due_at))).where(
-            Delivery.status == DeliveryStatus.PLANNED
+    # Two index-friendly reads (status, due_at) rather than one MIN over an expression, which
+    # would read every waiting row: 100k planned rows made that most of an idle instance's CPU.
+    first = session.scalar(
+        select(Delivery.due_at)
+        .where(Delivery.status == DeliveryStatus.PLANNED, Delivery.not_before.is_(None))
+        .order_by(Delivery.status, Delivery.due_at)
+        .limit(1)
+    )
+    retry = session.scalar(
+        select(func.min(Delivery.not_before)).where(
+            Delivery.status == DeliveryStatus.PLANNED, Delivery.not_before.is_not(None)
         )
     )
+    return min((t for t in (first, retry) if t is not None), default=None)
 
 
 # ------------------------------------------------------------------ instances

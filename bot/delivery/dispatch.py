@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot.delivery import messages
 from bot.deps import Services
+from bot.ratelimit import GATE
 from storage import deliveries, housekeeping
 from storage.db import session_scope
 from storage.models import (
@@ -212,6 +213,7 @@ class Dispatcher:
                 return Result(failed=1)
             self._finish(delivery_id, DeliveryStatus.SKIPPED, error=out.reason[:64])
             return Result(skipped=1)
+        GATE.wait("chat.postMessage")  # Slack said to slow down: every sender waits
         try:
             response = self.client.chat_postMessage(
                 channel=recipient,
