@@ -381,6 +381,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a burst of concurrent posts (the dispatcher's
+    # 16 senders) overflows it, and each dropped connection is retried by the kernel a second
+    # later -- a stall that real Slack does not have.
+    request_queue_size = 128
     standin: SlackStandIn
 
 
