@@ -15,6 +15,7 @@ from bot.home import home_for, members_of
 from bot.worker import JobContext
 from handlers.blocks.home import home_view
 from storage.db import session_scope
+from storage.deliveries import coordinators_of
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,13 @@ def refresh_production(job: JobContext, payload: dict[str, Any]) -> None:
     """The job after a change to a production: everyone in it gets a fresh Home tab."""
     with session_scope(job.services.session_factory) as session:
         users = members_of(session, int(payload["production_id"]))
+    publish(job.client, job.services, payload["team_id"], users)
+
+
+def refresh_coordinators(job: JobContext, payload: dict[str, Any]) -> None:
+    """The job after a note or a request: the production's coordinators' Home tabs."""
+    with session_scope(job.services.session_factory) as session:
+        users = list(coordinators_of(session, int(payload["production_id"])))
     publish(job.client, job.services, payload["team_id"], users)
 
 

@@ -13,6 +13,7 @@ from bot.ids import NoteView
 from bot.meta import unpack_int
 from bot.requests import add_note
 from handlers.blocks.boundaries import notice_modal
+from handlers.events.home import refresh_coordinators
 from handlers.views import state
 from storage.db import session_scope
 from storage.models import Production, Role, Scene
@@ -49,6 +50,7 @@ def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> 
             or user_id not in {e.slack_user_id for e in scene.cast}
         ):
             scene = None
+        production_id = production.id
         add_note(
             session,
             production=production,
@@ -66,3 +68,5 @@ def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> 
         ),
     )
     deps.worker.wake()
+    payload = {"production_id": production_id, "team_id": team_id}
+    deps.worker.submit(refresh_coordinators, payload, response_url=None)

@@ -39,6 +39,7 @@ from handlers.blocks.requests import (
     request_modal,
 )
 from handlers.commands.request import request_scenes
+from handlers.events.home import refresh_coordinators
 from handlers.views import state
 from storage.db import session_scope
 from storage.models import CoordinatorRequest, Production, RequestStatus, Role, Scene
@@ -52,6 +53,7 @@ class Answer:
 
     payload: dict[str, Any]
     posted: bool = False
+    production_id: int | None = None
 
 
 def read_form(view: dict[str, Any]) -> RequestForm:
@@ -147,7 +149,9 @@ def decide(session: Session, *, view: dict[str, Any], user_id: str, now: datetim
         done = f"Your request will be posted at {local:%H:%M on %a %d %b}."
     else:
         done = "Your request is being posted. `/closedset requests` shows who acknowledged it."
-    return Answer({"response_action": "update", "view": notice_modal("Request", done)}, True)
+    return Answer(
+        {"response_action": "update", "view": notice_modal("Request", done)}, True, production.id
+    )
 
 
 def _zone(production: Production) -> Any:
@@ -162,6 +166,9 @@ def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> 
     ack(**answer.payload)
     if answer.posted:
         deps.worker.wake()
+        team_id = body.get("team", {}).get("id") or body["user"].get("team_id", "")
+        payload = {"production_id": answer.production_id, "team_id": team_id}
+        deps.worker.submit(refresh_coordinators, payload, response_url=None)
 
 
 def edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:

@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.ids import SceneView
 from bot.meta import unpack_int
 from bot.timeutil import localize
+from handlers.events.home import refresh_production
 from handlers.views import state
 from storage import audit, deliveries
 from storage.db import session_scope
@@ -23,7 +24,7 @@ from storage.secrets import seal, unseal
 
 def _save(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], db_session: Session, deps: Deps
-) -> None:
+) -> int | None:
     user_id = body["user"]["id"]
     scene = db_session.get(Scene, unpack_int(view.get("private_metadata", ""), "scene", "s"))
     if scene is None or scene.removed:
@@ -31,7 +32,7 @@ def _save(
             response_action="errors",
             errors={SceneView.CONTENT: "This scene is no longer on the schedule."},
         )
-        return
+        return None
     try:
         require(
             db_session,
@@ -42,7 +43,7 @@ def _save(
         )
     except Refusal as refusal:
         ack(response_action="errors", errors={SceneView.CONTENT: str(refusal)})
-        return
+        return None
     zone = ZoneInfo(scene.production.time_zone)
     try:
         chosen = time.fromisoformat(state.time_of_day(view, SceneView.START))
@@ -50,7 +51,7 @@ def _save(
         new_start = localize(current.date(), chosen, zone)
     except ValueError as error:
         ack(response_action="errors", errors={SceneView.START: str(error) or "Pick a time."})
-        return
+        return None
     content = state.text(view, SceneView.CONTENT).strip() or None
     intimacy = state.checked(view, SceneView.INTIMACY)
     now = deps.clock.now()
@@ -86,9 +87,14 @@ def _save(
         detail={"revision": scene.revision},
     )
     ack()
+    return scene.production_id
 
 
 def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     with session_scope(deps.session_factory) as db_session:
-        _save(ack, body, view, db_session, deps)
-    deps.worker.wake()
+        production_id = _save(ack, body, view, db_session, deps)
+        team_id = body["user"].get("team_id") or body.get("team", {}).get("id", "")
+    if production_id is not None:
+        deps.worker.wake()
+        payload = {"production_id": production_id, "team_id": team_id}
+        deps.worker.submit(refresh_production, payload, response_url=None)

@@ -13,6 +13,7 @@ from bot.ids import SetupView
 from bot.meta import unpack_int
 from bot.setup import SetupForm, check_setup
 from handlers.blocks.setup_modal import setup_done_modal
+from handlers.events.home import refresh_production
 from handlers.views import state
 from storage import audit, deliveries
 from storage.db import session_scope
@@ -46,13 +47,13 @@ def _form(view: dict[str, Any]) -> SetupForm:
 
 def _save(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], db_session: Session, deps: Deps
-) -> None:
+) -> int | None:
     user_id, team_id = body["user"]["id"], body["user"]["team_id"]
     production_id = unpack_int(view.get("private_metadata", ""), "setup", "p")
     production = get_production(db_session, production_id=production_id) if production_id else None
     if production_id and production is None:
         ack(response_action="errors", errors={SetupView.NAME: "This production no longer exists."})
-        return
+        return None
     if production is not None:
         try:
             require(
@@ -64,7 +65,7 @@ def _save(
             )
         except Refusal as refusal:
             ack(response_action="errors", errors={SetupView.NAME: str(refusal)})
-            return
+            return None
     form = _form(view)
     if production is None and user_id not in form.coordinators:
         # Whoever sets a production up is its first coordinator.
@@ -79,7 +80,7 @@ def _save(
         errors = {SetupView.NAME: f"There is already a production called '{setup.name}'."}
     if setup is None or errors:
         ack(response_action="errors", errors=errors)
-        return
+        return None
     now = deps.clock.now()
     saved = save_setup(db_session, team_id=team_id, production=production, setup=setup, now=now)
     audit.record(
@@ -93,9 +94,14 @@ def _save(
     # New lead times or coordinators move or re-address what is planned.
     deliveries.sync_production(db_session, saved, now=now)
     ack(response_action="update", view=setup_done_modal(saved.name, created=production is None))
+    return saved.id
 
 
 def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     with session_scope(deps.session_factory) as db_session:
-        _save(ack, body, view, db_session, deps)
-    deps.worker.wake()
+        production_id = _save(ack, body, view, db_session, deps)
+        team_id = body["user"].get("team_id") or body.get("team", {}).get("id", "")
+    if production_id is not None:
+        deps.worker.wake()
+        payload = {"production_id": production_id, "team_id": team_id}
+        deps.worker.submit(refresh_production, payload, response_url=None)
