@@ -62,7 +62,11 @@ def timing_of(production: Production) -> Timing:
         escalation=timedelta(minutes=production.escalation_minutes),
         reminders=reminders,
         zone=ZoneInfo(production.time_zone),
-        closure_after=timedelta(minutes=production.closure_after_minutes),
+        closure_after=(  # 0: no automatic closure (only when marked wrapped)
+            timedelta(minutes=production.closure_after_minutes)
+            if production.closure_after_minutes > 0
+            else None
+        ),
     )
 
 

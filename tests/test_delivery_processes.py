@@ -179,6 +179,9 @@ def crowd(session_factory: sessionmaker[Session], *, now: datetime, scenes: int)
     ids = dict(world.scene_ids)
     with session_scope(session_factory) as session:
         production = session.get_one(Production, world.production_id)
+        # Only prompts and short notices here: no AD reminders, no automatic closure.
+        production.reminder_offsets = ""
+        production.closure_after_minutes = 0
         apply_roster(session, production_id=production.id, entries=CAST + EXTRA)
         session.get_one(Scene, ids["1"]).cast = list(production.cast_entries)
         for n in range(2, scenes + 1):

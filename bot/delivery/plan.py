@@ -177,10 +177,11 @@ def _plan_closure(
 ) -> None:
     """A closure prompt to each performer when the scene is wrapped: when the coordinator
     says so, or `closure_after` after its start. Unlike the rest, these outlive the start."""
-    on = facts.intimate and not facts.removed and timing.closure_after is not None
+    due = facts.wrapped_at or (
+        facts.start_at + timing.closure_after if timing.closure_after is not None else None
+    )
     wanted: set[str] = set()
-    if on and timing.closure_after is not None:
-        due = facts.wrapped_at or facts.start_at + timing.closure_after
+    if facts.intimate and not facts.removed and due is not None:
         for performer in facts.performers:
             name = f"{DeliveryKind.CLOSURE.value}:{facts.scene_id}:{performer}"
             wanted.add(name)
