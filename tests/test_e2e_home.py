@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.confirmations import answer
-from bot.ids import BoundaryAction, HomeAction
+from bot.ids import BoundaryAction, CoordinatorAction, HomeAction
 from storage.boundaries import Boundaries
 from storage.db import session_scope
 from storage.models import AnswerKind, Production, Role, Scene
@@ -109,6 +109,7 @@ def test_a_coordinator_sees_every_performer_state_notes_requests_and_shortcuts(
     assert "Ana Núñez (Ines): Wants to talk" in view
     for action in (HomeAction.REQUEST, HomeAction.CHECKLIST, HomeAction.SETUP):
         assert action in view
+    assert CoordinatorAction.START_CHECKIN in view and CoordinatorAction.VIEW_STATUS in view
     absent(view, NOTE)  # notes and boundaries open in a modal, not on Home
 
 

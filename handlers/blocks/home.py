@@ -163,7 +163,12 @@ def _coordinator(home: ProductionHome) -> list[dict[str, Any]]:
                         "Status and sign-off",
                         CoordinatorAction.VIEW_STATUS,
                         pack("status", s=scene.id),
-                    )
+                    ),
+                    _button(
+                        "Start a check-in",
+                        CoordinatorAction.START_CHECKIN,
+                        pack("status", s=scene.id),
+                    ),
                 ],
             }
         )
