@@ -214,18 +214,13 @@ def posted(call: Call) -> tuple[str, str]:
     return str(call.params["channel"]), str(call.params["text"])
 
 
-def _postgres_only(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("several instances on one database: PostgreSQL only (SKIP LOCKED claims)")
-
-
 # ------------------------------------------------------------------ the tests
 
 
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # SKIP LOCKED: PostgreSQL
 def test_three_instances_on_postgresql_send_a_thousand_due_messages_each_exactly_once(
     engine: Engine, standin: SlackStandIn, tmp_path: Path
 ) -> None:
-    _postgres_only(engine)
     db = _database(engine)
     with serving(_env(standin, db.url, db.key, sweep=0.5), tmp_path, count=3) as serves:
         # All three are up and sweeping before anything is due: then every instance has had
