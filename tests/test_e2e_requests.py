@@ -447,3 +447,19 @@ def _raw_database_text(app: RunningApp) -> str:
             for row in connection.execute(text(f'SELECT * FROM "{table}"')):
                 chunks.append(repr(tuple(row)))
     return "\n".join(chunks)
+
+
+def test_a_channel_the_app_is_not_in_tells_the_coordinator_what_to_do(ready: RunningApp) -> None:
+    ready.standin.fail_next("chat.postMessage", "not_in_channel")
+    submit(ready, open_request(ready), values("Robes ready between takes.", channels=(CAMERA,)))
+    notice = coordinator_message(ready, "A message could not be delivered")
+    assert notice["text"] == "A message could not be delivered"  # a standing request: no scene
+    before = len(ready.standin.calls("views.open"))
+    ready.slack.block_action(
+        user_id=COORDINATOR,
+        action_id=CoordinatorAction.VIEW_FAILURE,
+        value=button_value(notice, CoordinatorAction.VIEW_FAILURE),
+        channel_id=ready.standin.dm_channel_id(COORDINATOR),
+    )
+    modal = json.dumps(ready.standin.wait_for("views.open", count=before + 1)[-1].json("view"))
+    assert f"<#{CAMERA}>" in modal and "invite it" in modal

@@ -15,9 +15,20 @@ from handlers.blocks.boundaries import answer_modal, notice_modal, status_modal
 from handlers.events.home import refresh_production
 from storage import audit, boundaries
 from storage.db import session_scope
-from storage.models import BoundaryAnswer, CastEntry, Delivery, DeliveryKind, Role, Scene
+from storage.models import (
+    BoundaryAnswer,
+    CastEntry,
+    Delivery,
+    DeliveryKind,
+    Production,
+    Role,
+    Scene,
+)
 
 _WHAT = {
+    DeliveryKind.REQUEST: "A request to the department",
+    DeliveryKind.AD_REMINDER: "An AD reminder",
+    DeliveryKind.DIGEST: "The daily digest",
     DeliveryKind.PROMPT: "the boundary check",
     DeliveryKind.NUDGE: "the reminder to answer the boundary check",
     DeliveryKind.LAPSED: "the notice that the scene changed",
@@ -110,21 +121,54 @@ def view_status(job: JobContext, payload: dict[str, str]) -> None:
 def view_failure(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
         failed = session.get(Delivery, unpack_int(payload["value"], "failure", "d"))
-        scene = failed.scene if failed is not None else None
-        if failed is None or scene is None:
+        production = session.get(Production, failed.production_id) if failed else None
+        if failed is None or production is None:
             raise Refusal("This notice is no longer available.")
-        coordinator_of(session, scene, payload["user_id"])
-        who = next((s for s in scene_states(session, scene) if s.user_id == failed.recipient), None)
-        name = f"{who.name} (<@{who.user_id}>)" if who else f"<@{failed.recipient}>"
-        reason = {
-            "expired": "it could not be sent before the scene started",
-        }.get(failed.error or "", f"Slack answered `{failed.error}`")
-        text = (
-            f"Scene {scene.number}: {_WHAT.get(failed.kind, 'a message')} could not be delivered "
-            f"to {name}: {reason}.\n\nCheck that their Slack account is active and that the "
-            "cast list points at it; then reach them directly."
+        require(
+            session,
+            production=production,
+            user_id=payload["user_id"],
+            roles=(Role.COORDINATOR,),
+            doing="see delivery problems",
         )
-        audit_read(session, job, payload, scene, "delivery.failure.read")
+        scene = failed.scene
+        reason = {
+            "expired": "it could not be sent in time",
+            "not_in_channel": "the app is not in that channel: invite it",
+            "channel_not_found": "there is no such channel (or the app cannot see it)",
+        }.get(failed.error or "", f"Slack answered `{failed.error}`")
+        if failed.kind in (DeliveryKind.REQUEST, DeliveryKind.AD_REMINDER, DeliveryKind.DIGEST):
+            where = (
+                f"<#{failed.recipient}>"
+                if failed.recipient[:1] in "CG"
+                else (f"<@{failed.recipient}>")
+            )
+            text = (
+                f"{_WHAT.get(failed.kind, 'A message')} could not be posted to {where}: {reason}."
+            )
+        else:
+            who = None
+            if scene is not None:
+                who = next(
+                    (s for s in scene_states(session, scene) if s.user_id == failed.recipient),
+                    None,
+                )
+            name = f"{who.name} (<@{who.user_id}>)" if who else f"<@{failed.recipient}>"
+            about = f"Scene {scene.number}: " if scene is not None else ""
+            text = (
+                f"{about}{_WHAT.get(failed.kind, 'a message')} could not be delivered to "
+                f"{name}: {reason}.\n\nCheck that their Slack account is active and that the "
+                "cast list points at it; then reach them directly."
+            )
+        audit.record(
+            session,
+            at=job.services.clock.now(),
+            team_id=payload["team_id"],
+            actor=payload["user_id"],
+            action="delivery.failure.read",
+            production_id=production.id,
+            subject=f"delivery:{failed.id}",
+        )
     job.client.views_open(
         trigger_id=payload["trigger_id"], view=notice_modal("Delivery problem", text, escape=False)
     )
