@@ -271,6 +271,8 @@ def record_closure(
     "Closure — scene 42" (who and what: in its modal)."""
     if performer not in deliveries.performers_of(scene):
         raise Refusal("This question is not addressed to you.")
+    # The scene's row lock first: a double tap is then counted once, the second seeing the first.
+    session.execute(update(Scene).where(Scene.id == scene.id).values(revision=Scene.revision))
     found = session.scalar(
         select(ClosureAnswer).where(
             ClosureAnswer.scene_id == scene.id, ClosureAnswer.performer_id == performer

@@ -236,3 +236,16 @@ def test_the_status_modal_starts_a_check_in(on_set: RunningApp) -> None:
         on_set.standin.wait_for("views.update")[-1].json("view")
     )
     assert len(posts_to(on_set, P3, "Check-in — scene 42A, take 1")) == 1
+
+
+def test_a_double_tap_on_a_closure_answer_counts_once(on_set: RunningApp) -> None:
+    on_set.clock.advance(timedelta(hours=5))
+    on_set.dispatch()
+    [prompt] = posts_to(on_set, P1, "How did scene 42A go?")
+    tap(on_set, P1, ClosureAction.OK, prompt)
+    tap(on_set, P1, ClosureAction.OK, prompt)
+    on_set.standin.wait_for("response_url", count=2)
+    time.sleep(0.2)
+    assert len(posts_to(on_set, COORDINATOR, "Closure — scene 42A")) == 1
+    with session_scope(on_set.session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(ClosureAnswer)) == 1
