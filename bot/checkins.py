@@ -77,17 +77,15 @@ def start_round(session: Session, *, scene: Scene, by: str, now: datetime) -> Ch
             revision=scene.revision,
             detail={"round": round_.id},
         )
-    for coordinator in deliveries.coordinators_of(session, scene.production_id):
-        deliveries.send_now(
-            session,
-            key=f"checkin_live:{round_.id}:{coordinator}",
-            production_id=scene.production_id,
-            kind=DeliveryKind.CHECKIN_LIVE,
-            recipient=coordinator,
-            now=now,
-            scene_id=scene.id,
-            detail={"round": round_.id},
-        )
+    deliveries.tell_coordinators(
+        session,
+        key=f"checkin_live:{round_.id}",
+        production_id=scene.production_id,
+        kind=DeliveryKind.CHECKIN_LIVE,
+        now=now,
+        scene_id=scene.id,
+        detail={"round": round_.id},
+    )
     audit.record(
         session,
         at=now,
@@ -153,17 +151,15 @@ def record(
         found.answer_ct = seal(session, tap.value) or b""
         found.at = now
     if tap is Tap.PAUSE and previous is not Tap.PAUSE:
-        for coordinator in deliveries.coordinators_of(session, round_.production_id):
-            deliveries.send_now(
-                session,
-                key=f"pause:{round_.id}:{performer}:{coordinator}:{int(now.timestamp())}",
-                production_id=round_.production_id,
-                kind=DeliveryKind.PAUSE,
-                recipient=coordinator,
-                now=now,
-                scene_id=round_.scene_id,
-                detail={"round": round_.id},
-            )
+        deliveries.tell_coordinators(
+            session,
+            key=f"pause:{round_.id}:{performer}:{int(now.timestamp())}",
+            production_id=round_.production_id,
+            kind=DeliveryKind.PAUSE,
+            now=now,
+            scene_id=round_.scene_id,
+            detail={"round": round_.id},
+        )
     audit.record(
         session,
         at=now,
@@ -288,16 +284,14 @@ def record_closure(
     found.answer_ct = seal(session, answer.value) or b""
     found.at = now
     session.flush()
-    for coordinator in deliveries.coordinators_of(session, scene.production_id):
-        deliveries.send_now(
-            session,
-            key=f"closure_answer:{found.id}:{coordinator}:{int(now.timestamp())}",
-            production_id=scene.production_id,
-            kind=DeliveryKind.CLOSURE_ANSWER,
-            recipient=coordinator,
-            now=now,
-            scene_id=scene.id,
-        )
+    deliveries.tell_coordinators(
+        session,
+        key=f"closure_answer:{found.id}:{int(now.timestamp())}",
+        production_id=scene.production_id,
+        kind=DeliveryKind.CLOSURE_ANSWER,
+        now=now,
+        scene_id=scene.id,
+    )
     audit.record(
         session,
         at=now,

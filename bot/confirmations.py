@@ -115,18 +115,16 @@ def answer(
         now=now,
         boundaries=stated if kind is AnswerKind.CHANGES else None,
     )
-    for coordinator in deliveries.coordinators_of(session, scene.production_id):
-        deliveries.send_now(
-            session,
-            key=f"answer:{recorded.id}:{coordinator}",
-            production_id=scene.production_id,
-            kind=DeliveryKind.ANSWER,
-            recipient=coordinator,
-            now=now,
-            scene_id=scene.id,
-            revision=scene.revision,
-            detail={"answer": recorded.id},
-        )
+    deliveries.tell_coordinators(
+        session,
+        key=f"answer:{recorded.id}",
+        production_id=scene.production_id,
+        kind=DeliveryKind.ANSWER,
+        now=now,
+        scene_id=scene.id,
+        revision=scene.revision,
+        detail={"answer": recorded.id},
+    )
     if kind is not AnswerKind.CONFIRMED and scene.signed_off:
         # Readiness follows consent: the ADs' "IC sign-off complete" goes with it.
         scene.signed_off_revision = None
@@ -170,7 +168,8 @@ class State(enum.StrEnum):
     NOT_CAST = "No longer cast in this scene"
 
 
-_BY_KIND = {
+STATE_OF = {
+    # The state a performer is in after an answer of each kind.
     AnswerKind.CONFIRMED: State.CONFIRMED,
     AnswerKind.CHANGES: State.CHANGES,
     AnswerKind.TALK: State.TALK,
@@ -206,7 +205,7 @@ def scene_states(session: Session, scene: Scene) -> list[PerformerState]:
         prompt = prompts.get(entry.slack_user_id)
         at: datetime | None
         if found is not None:
-            state, at = _BY_KIND[found.kind], found.at
+            state, at = STATE_OF[found.kind], found.at
         elif prompt is not None and prompt.status is DeliveryStatus.SENT:
             state, at = State.WAITING, prompt.sent_at
         elif prompt is not None and prompt.status is DeliveryStatus.FAILED:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.confirmations import PerformerState, State, scene_states
+from bot.confirmations import STATE_OF, PerformerState, State, scene_states
 from storage import boundaries
 from storage.models import (
     BoundaryAnswer,
@@ -156,7 +156,7 @@ def _own_state(
     session: Session, scene: Scene, user_id: str, current: BoundaryAnswer | None
 ) -> State:
     if current is not None:
-        return next(s.state for s in scene_states(session, scene) if s.user_id == user_id)
+        return STATE_OF[current.kind]
     asked = session.scalar(
         select(func.count())
         .select_from(Delivery)

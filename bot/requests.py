@@ -249,17 +249,15 @@ def add_note(
     )
     session.add(note)
     session.flush()
-    for coordinator in deliveries.coordinators_of(session, production.id):
-        deliveries.send_now(
-            session,
-            key=f"note:{note.id}:{coordinator}",
-            production_id=production.id,
-            kind=DeliveryKind.NOTE,
-            recipient=coordinator,
-            now=now,
-            scene_id=note.scene_id,
-            detail={"note": note.id},
-        )
+    deliveries.tell_coordinators(
+        session,
+        key=f"note:{note.id}",
+        production_id=production.id,
+        kind=DeliveryKind.NOTE,
+        now=now,
+        scene_id=note.scene_id,
+        detail={"note": note.id},
+    )
     audit.record(
         session,
         at=now,

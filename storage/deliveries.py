@@ -38,11 +38,11 @@ from storage.models import (
     DeliveryKind,
     DeliveryStatus,
     DispatcherInstance,
-    Member,
     Production,
     Role,
     Scene,
 )
+from storage.productions import members_with
 
 STALE_AFTER = timedelta(seconds=30)
 """An instance not seen for this long is taken for dead and its claims are taken over."""
@@ -75,23 +75,11 @@ def ad_recipients_of(session: Session, production: Production) -> tuple[str, ...
     (or has no AD channel)."""
     if production.ad_channel_id and not production.reminders_by_dm:
         return (production.ad_channel_id,)
-    return tuple(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(Member.production_id == production.id, Member.role == Role.AD)
-            .order_by(Member.id)
-        )
-    )
+    return tuple(members_with(session, production_id=production.id, role=Role.AD))
 
 
 def coordinators_of(session: Session, production_id: int) -> tuple[str, ...]:
-    return tuple(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(Member.production_id == production_id, Member.role == Role.COORDINATOR)
-            .order_by(Member.id)
-        )
-    )
+    return tuple(members_with(session, production_id=production_id, role=Role.COORDINATOR))
 
 
 def performers_of(scene: Scene) -> tuple[str, ...]:
@@ -285,6 +273,33 @@ def send_now(
     )
     session.flush()
     return True
+
+
+def tell_coordinators(
+    session: Session,
+    *,
+    key: str,
+    production_id: int,
+    kind: DeliveryKind,
+    now: datetime,
+    scene_id: int | None = None,
+    revision: int = 0,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """A message of `kind` to each coordinator of the production, right away, keyed
+    `{key}:{coordinator}` (so planning it twice sends it once)."""
+    for coordinator in coordinators_of(session, production_id):
+        send_now(
+            session,
+            key=f"{key}:{coordinator}",
+            production_id=production_id,
+            kind=kind,
+            recipient=coordinator,
+            now=now,
+            scene_id=scene_id,
+            revision=revision,
+            detail=detail,
+        )
 
 
 # ------------------------------------------------------------------ dispatching

@@ -43,10 +43,10 @@ from storage.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
-    Member,
     RequestPost,
     Role,
 )
+from storage.productions import members_with
 
 log = logging.getLogger(__name__)
 
@@ -402,19 +402,7 @@ def _retry_after(error: SlackApiError) -> timedelta | None:
 
 
 def _told_about_failures(session: Session, production_id: int) -> list[str]:
-    people = list(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(Member.production_id == production_id, Member.role == Role.COORDINATOR)
-            .order_by(Member.id)
-        )
-    )
-    if people:
-        return people
-    return list(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(Member.production_id == production_id, Member.role == Role.ADMIN)
-            .order_by(Member.id)
-        )
+    """The coordinators; a production without one has its admins told instead."""
+    return members_with(session, production_id=production_id, role=Role.COORDINATOR) or (
+        members_with(session, production_id=production_id, role=Role.ADMIN)
     )

@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.access import Refusal
-from bot.deps import Deps
 from bot.meta import unpack_int
 from bot.worker import JobContext
+from handlers.actions.boundaries import submitting
 from storage import deliveries
 from storage.db import session_scope
 from storage.models import Delivery, DeliveryKind, Scene
 
 SNOOZE = timedelta(minutes=10)
-
-
-def _payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
-    container = body.get("container", {})
-    return {
-        "value": action.get("value", ""),
-        "user_id": body["user"]["id"],
-        "channel": container.get("channel_id") or body.get("channel", {}).get("id", ""),
-        "ts": container.get("message_ts") or body.get("message", {}).get("ts", ""),
-    }
-
-
-def snooze_clicked(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    ack()
-    deps.worker.submit(snooze, _payload(action, body), response_url=body.get("response_url"))
-
-
-def done_clicked(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    ack()
-    deps.worker.submit(done, _payload(action, body), response_url=body.get("response_url"))
 
 
 def _reminder(session: Session, value: str) -> tuple[Delivery, Scene]:
@@ -91,3 +69,7 @@ def _close(job: JobContext, payload: dict[str, str], line: str) -> None:
         text=line,
         blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": line}}],
     )
+
+
+snooze_clicked = submitting(snooze)
+done_clicked = submitting(done)

@@ -38,6 +38,10 @@ def _payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
         "trigger_id": body.get("trigger_id", ""),
         "view_id": (body.get("view") or {}).get("id", ""),
         "view_type": (body.get("view") or {}).get("type", ""),
+        "channel": (body.get("container") or {}).get("channel_id")
+        or (body.get("channel") or {}).get("id", ""),
+        "ts": (body.get("container") or {}).get("message_ts")
+        or (body.get("message") or {}).get("ts", ""),
     }
 
 

@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.confirmations import PerformerState, State
+from bot.confirmations import STATE_OF, PerformerState, State
 from bot.delivery.messages import when
 from bot.ids import VALUE, ChangesView, ChecklistView, ConfirmView, CoordinatorAction
 from bot.meta import pack
@@ -219,21 +219,13 @@ def answer_modal(
                 ]
             )
         )
-    if who.state is not _STATE_OF[kind]:
+    if who.state is not STATE_OF[kind]:
         blocks.append(
             ContextBlock(
                 elements=[MarkdownTextObject(text=f"Since then: {who.state.value.lower()}.")]
             )
         )
     return View(type="modal", title="Boundary update", close="Close", blocks=blocks).to_dict()
-
-
-_STATE_OF = {
-    AnswerKind.CONFIRMED: State.CONFIRMED,
-    AnswerKind.CHANGES: State.CHANGES,
-    AnswerKind.TALK: State.TALK,
-    AnswerKind.WITHDRAWN: State.WITHDRAWN,
-}
 
 
 def status_modal(scene: Scene, states: list[PerformerState], *, zone: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.delivery.messages import when
 from bot.depersonalize import Finding, escape_user_text
@@ -38,14 +39,8 @@ def _option(text: str, value: str) -> dict[str, Any]:
 
 
 def scene_option(scene: Scene) -> dict[str, Any]:
-    local = scene.start_at.astimezone(_zone(scene))
+    local = scene.start_at.astimezone(ZoneInfo(scene.production.time_zone))
     return _option(f"{scene.number} · {local:%a %d %b %H:%M} · {scene.set_name}", str(scene.id))
-
-
-def _zone(scene: Scene) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(scene.production.time_zone)
 
 
 @dataclass
@@ -206,7 +201,7 @@ def _concern_blocks(concerns: Concerns) -> list[dict[str, Any]]:
             )
         )
         hold = _option(
-            f"Hold it back until {concerns.hold_until.astimezone(_tz(concerns.zone)):%H:%M}",
+            f"Hold it back until {concerns.hold_until.astimezone(ZoneInfo(concerns.zone)):%H:%M}",
             "hold",
         )
         now = _option("Post now anyway", "now")
@@ -242,12 +237,6 @@ def confirm_blocks(warnings: Sequence[Finding]) -> list[dict[str, Any]]:
             "element": {"type": "checkboxes", "action_id": VALUE, "options": [yes]},
         },
     ]
-
-
-def _tz(name: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
 
 
 def edit_modal(request: CoordinatorRequest, *, metadata: str) -> dict[str, Any]:

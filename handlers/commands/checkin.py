@@ -7,12 +7,9 @@ from typing import Any
 from slack_bolt import Respond
 from sqlalchemy.orm import Session
 
-from bot.access import Refusal, pick_production, split_production
 from bot.checkins import start_round
 from bot.deps import Services
-from bot.schedule.csv_format import normalize_scene_number
-from storage.models import Role
-from storage.scenes import get_scene
+from handlers.commands.scene import coordinators_scene
 
 
 def run(
@@ -24,21 +21,7 @@ def run(
     services: Services,
     **_: Any,
 ) -> None:
-    text, name = split_production(args)
-    if not text:
-        raise Refusal("Which scene? For example `/closedset checkin 42A`.")
-    production = pick_production(
-        db_session,
-        team_id=command["team_id"],
-        user_id=command["user_id"],
-        roles=(Role.COORDINATOR,),
-        name=name,
-        doing="start a check-in",
-    )
-    number = normalize_scene_number(text)
-    scene = get_scene(db_session, production_id=production.id, number=number)
-    if scene is None or scene.removed:
-        raise Refusal(f"There is no scene {number[:20]} on the {production.name} schedule.")
+    scene = coordinators_scene(db_session, command, args, word="checkin", doing="start a check-in")
     round_ = start_round(db_session, scene=scene, by=command["user_id"], now=services.clock.now())
     db_session.flush()
     respond(

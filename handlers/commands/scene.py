@@ -14,9 +14,35 @@ from bot.meta import pack
 from bot.schedule.csv_format import normalize_scene_number
 from handlers.blocks.scene_modal import scene_modal
 from storage import audit
-from storage.models import Role
+from storage.models import Role, Scene
 from storage.scenes import get_scene
 from storage.secrets import unseal
+
+
+def coordinators_scene(
+    session: Session, command: dict[str, Any], args: str, *, word: str, doing: str
+) -> Scene:
+    """The scene `args` names (`42A [in PRODUCTION]`) in a production the caller coordinates,
+    or a Refusal that says what to do."""
+    text, name = split_production(args)
+    if not text:
+        raise Refusal(f"Which scene? For example `/closedset {word} 42A`.")
+    production = pick_production(
+        session,
+        team_id=command["team_id"],
+        user_id=command["user_id"],
+        roles=(Role.COORDINATOR,),
+        name=name,
+        doing=doing,
+    )
+    number = normalize_scene_number(text)
+    scene = get_scene(session, production_id=production.id, number=number)
+    if scene is None or scene.removed:
+        raise Refusal(
+            f"There is no scene {number[:20]} on the {production.name} schedule. Upload the "
+            "schedule first, or check the number with `/closedset schedule`."
+        )
+    return scene
 
 
 def run(
@@ -28,24 +54,8 @@ def run(
     services: Services,
     **_: Any,
 ) -> None:
-    text, name = split_production(args)
-    if not text:
-        raise Refusal("Which scene? For example `/closedset scene 42A`.")
-    production = pick_production(
-        db_session,
-        team_id=command["team_id"],
-        user_id=command["user_id"],
-        roles=(Role.COORDINATOR,),
-        name=name,
-        doing="edit a scene",
-    )
-    number = normalize_scene_number(text)
-    scene = get_scene(db_session, production_id=production.id, number=number)
-    if scene is None or scene.removed:
-        raise Refusal(
-            f"There is no scene {number[:20]} on the {production.name} schedule. Upload the "
-            "schedule first, or check the number with `/closedset schedule`."
-        )
+    scene = coordinators_scene(db_session, command, args, word="scene", doing="edit a scene")
+    production = scene.production
     zone = ZoneInfo(production.time_zone)
     local = scene.start_at.astimezone(zone)
     view = scene_modal(

@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack
 from sqlalchemy.orm import Session
@@ -145,19 +146,13 @@ def decide(session: Session, *, view: dict[str, Any], user_id: str, now: datetim
         now=now,
     )
     if request.post_at > now:
-        local = request.post_at.astimezone(_zone(production))
+        local = request.post_at.astimezone(ZoneInfo(production.time_zone))
         done = f"Your request will be posted at {local:%H:%M on %a %d %b}."
     else:
         done = "Your request is being posted. `/closedset requests` shows who acknowledged it."
     return Answer(
         {"response_action": "update", "view": notice_modal("Request", done)}, True, production.id
     )
-
-
-def _zone(production: Production) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(production.time_zone)
 
 
 def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
