@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.access import Refusal
 from storage import audit, deliveries
+from storage.db import lock_row
 from storage.models import (
     CastEntry,
     CheckinAnswer,
@@ -268,7 +269,7 @@ def record_closure(
     if performer not in deliveries.performers_of(scene):
         raise Refusal("This question is not addressed to you.")
     # The scene's row lock first: a double tap is then counted once, the second seeing the first.
-    session.execute(update(Scene).where(Scene.id == scene.id).values(revision=Scene.revision))
+    lock_row(session, Scene.revision, scene.id)
     found = session.scalar(
         select(ClosureAnswer).where(
             ClosureAnswer.scene_id == scene.id, ClosureAnswer.performer_id == performer

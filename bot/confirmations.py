@@ -13,12 +13,13 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.access import Refusal
 from storage import audit, boundaries, deliveries
 from storage.boundaries import Boundaries, choice_label
+from storage.db import lock_row
 from storage.models import (
     AnswerKind,
     BoundaryAnswer,
@@ -53,9 +54,7 @@ def live_scene(
     the second sees the first: it is then recorded as nothing new.
     """
     if to_answer:
-        # The first statement of the transaction: on SQLite it takes the write lock before
-        # anything is read; on PostgreSQL it locks the row and later reads see what committed.
-        session.execute(update(Scene).where(Scene.id == scene_id).values(revision=Scene.revision))
+        lock_row(session, Scene.revision, scene_id)
     scene = session.get(Scene, scene_id, populate_existing=True)
     if scene is None or performer not in deliveries.performers_of(scene):
         raise Refusal("This boundary check is not addressed to you.")

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.text import fold
-from storage.models import AnswerKind, BoundaryAnswer, ChecklistItem, Scene
+from storage.db import lock_row
+from storage.models import AnswerKind, BoundaryAnswer, ChecklistItem, Production, Scene
 from storage.secrets import seal, unseal
 
 DEFAULT_CHECKLIST = (
@@ -76,17 +77,26 @@ def checklist(session: Session, production_id: int) -> list[ChecklistItem]:
         )
     )
     if not items:
-        set_checklist(session, production_id, DEFAULT_CHECKLIST)
+        set_checklist(session, production_id, DEFAULT_CHECKLIST, only_if_empty=True)
         return checklist(session, production_id)
     return [item for item in items if item.active]
 
 
-def set_checklist(session: Session, production_id: int, labels: Sequence[str]) -> None:
+def set_checklist(
+    session: Session, production_id: int, labels: Sequence[str], *, only_if_empty: bool = False
+) -> None:
     """Make the active items exactly `labels`, in order. An item kept under the same name
-    (case and accents aside) keeps its id, so earlier answers still line up with it."""
+    (case and accents aside) keeps its id, so earlier answers still line up with it.
+
+    The production's row lock comes first, so two writers (a coordinator saving the list while
+    another request seeds the defaults) run one after the other and the second sees the first;
+    `only_if_empty` then leaves a list someone else just wrote alone."""
+    lock_row(session, Production.name, production_id)
     existing = list(
         session.scalars(select(ChecklistItem).where(ChecklistItem.production_id == production_id))
     )
+    if existing and only_if_empty:
+        return
     by_name = {fold(item.label): item for item in existing}
     kept: set[int] = set()
     for position, label in enumerate(labels):

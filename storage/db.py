@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -102,6 +102,19 @@ def ping(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+def lock_row(session: Session, column: Any, key: Any) -> None:
+    """Take the row's write lock for the rest of the transaction, as its first statement.
+
+    A no-op UPDATE of `column` (not a key, so no foreign-key checks run): on SQLite it takes
+    the database's write lock before anything is read, so later reads see what a concurrent
+    writer committed; on PostgreSQL it locks the row, and later statements see what committed
+    before them. Read-then-write logic after it cannot interleave with a twin.
+    """
+    table = column.class_
+    primary = next(iter(table.__table__.primary_key.columns))
+    session.execute(update(table).where(primary == key).values({column.key: column}))
 
 
 def insert_once(session: Session, model: Any, **values: Any) -> bool:

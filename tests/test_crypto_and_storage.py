@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,9 +16,10 @@ from bot.crypto import Cipher, DecryptionError, generate_key, validate_key
 from bot.imports import apply_schedule_plan, plan_schedule_import
 from bot.schedule.model import ImportedScene, ImportedSchedule
 from bot.setup import ProductionSetup
+from storage.boundaries import checklist, set_checklist
 from storage.db import alembic_config, make_session_factory, session_scope
 from storage.imports import payload_of, save_pending
-from storage.models import Production, Role, Scene
+from storage.models import ChecklistItem, Production, Role, Scene
 from storage.productions import roles_of, save_setup
 from storage.roster import apply_roster
 from storage.secrets import seal, unseal
@@ -211,3 +213,38 @@ def test_seal_roundtrip_and_none(session_factory: sessionmaker[Session]) -> None
         assert seal(session, None) is None and unseal(session, None) is None
         token = seal(session, "é ü 日本")
         assert token is not None and unseal(session, token) == "é ü 日本"
+
+
+def test_a_saved_checklist_is_not_doubled_by_a_concurrent_default_seed(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """One request seeds the default checklist and keeps its transaction open (say, while it
+    opens a modal); the coordinator saves a list meanwhile. The save waits for the seed and
+    edits it, so the production ends with exactly the saved list."""
+    with session_scope(session_factory) as session:
+        production_id = _production(session).id
+    seeding = session_factory()
+    try:
+        assert checklist(seeding, production_id)[0].label == "Kissing"
+        saved = threading.Event()
+
+        def save() -> None:
+            with session_scope(session_factory) as session:
+                set_checklist(session, production_id, ["Kissing", "Stage combat"])
+            saved.set()
+
+        saver = threading.Thread(target=save)
+        saver.start()
+        # The save cannot go ahead while the seed is uncommitted.
+        assert not saved.wait(0.5)
+        seeding.commit()
+        saver.join(timeout=30)
+        assert saved.is_set()
+    finally:
+        seeding.close()
+    with session_scope(session_factory) as session:
+        assert [item.label for item in checklist(session, production_id)] == [
+            "Kissing",
+            "Stage combat",
+        ]
+        assert len(list(session.scalars(select(ChecklistItem)))) == 7  # the other defaults kept, inactive
