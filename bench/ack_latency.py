@@ -748,7 +748,9 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "CLOSEDSET_", "DATABASE_URL", "PORT"))
     }
-    base_env["PYTHONPATH"] = str(REPO)
+    base_env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO), os.environ.get("BENCH_EXTRA_PATH")])
+    )
     secret = os.urandom(16).hex()
     key = generate_key()
     started = datetime.now(UTC)

@@ -1,7 +1,8 @@
 """Where a request's time goes inside `closedset`, without HTTP: the app as `closedset serve`
 builds it (create_app + wsgi_app, same middleware, SQLite file, cipher), called directly with
-WSGI environs, one request at a time. Prints per-kind wall time, SQL statement counts and
-times, commits, time in the `response_url` post, and a cProfile top list.
+WSGI environs, one request at a time, each request's job run inline right after its
+acknowledgement (in `serve` it runs in the worker process). Prints per-kind wall time, SQL
+statement counts and times, commits, time in the `response_url` post, and a cProfile top list.
 
     .venv/bin/python -m bench.profile_handlers [--n 300] [--top 25]
 """
@@ -17,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -47,57 +47,55 @@ def environ_for(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     return env
 
 
-def _defer_button() -> None:
-    """Replace schedule_page.handle (before create_app registers it) by: ack(), then run the
-    same page work on deps.background."""
-    import handlers.actions.schedule_page as schedule_page
-    from storage.db import session_scope
+class InlineWorker:
+    """Runs each job at once on the calling thread, so a request's profile holds its job (the
+    work `closedset serve` does in its worker process) as well as its acknowledgement."""
 
-    def handle(ack: Any, action: Any, body: Any, respond: Any, deps: Any) -> None:
-        ack()
+    def __init__(self, services: Any, client: Any) -> None:
+        self.services, self.client = services, client
 
-        def job() -> None:
-            with session_scope(deps.session_factory) as session:
-                schedule_page._page(session, action, body, respond, deps)
+    def submit(self, job: Any, payload: Any, *, response_url: str | None) -> None:
+        from bot.worker import JobContext, run_job
 
-        deps.background.submit(job)
+        run_job(JobContext(self.services, self.client, response_url), job, payload)
 
-    schedule_page.handle = handle
+    def wake(self) -> None:
+        pass
+
+    def ready(self) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument(
-        "--deferred",
-        action="store_true",
-        help="what-if: the button listener acks and hands its work to deps.background "
-        "(patched here, not in the app); prints the time to response only",
-    )
     args = parser.parse_args(argv)
-    if args.deferred:
-        _defer_button()
 
     from bot.app import create_app, make_client
     from bot.clock import SystemClock
     from bot.crypto import Cipher, generate_key
-    from bot.deps import Deps
+    from bot.deps import Deps, Services
     from bot.server import wsgi_app
     from storage.db import make_engine, make_session_factory, upgrade
 
     tmp = Path(tempfile.mkdtemp(prefix="closedset-prof-"))
     standin = SlackStandIn().start()
-    background = ThreadPoolExecutor(max_workers=4)
     try:
         key, secret = generate_key(), "profile-secret"
         db_url = f"sqlite:///{tmp}/prof.db"
         engine = make_engine(db_url)
         upgrade(engine)
         production_id = seed(db_url, key)
-        deps = Deps(make_session_factory(engine, Cipher([key])), SystemClock(), background)
+        factory = make_session_factory(engine, Cipher([key]))
+        client = make_client(token="xoxb-test", base_url=standin.api_url)
+        services = Services(factory, SystemClock())
+        deps = Deps(factory, SystemClock(), InlineWorker(services, client))
         app = create_app(
-            client=make_client(token="xoxb-test", base_url=standin.api_url),
+            client=client,
             signing_secret=secret,
             deps=deps,
         )
@@ -146,23 +144,6 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError(f"{kind}: {status} {out[:200]!r}")
             return elapsed
 
-        if args.deferred:
-            lat = []
-            for i in range(args.n + 20):
-                elapsed = one("button")
-                if i >= 20:
-                    lat.append(elapsed)
-                # let the background job finish before the next click (sequential what-if)
-                for _ in range(5000):
-                    if len(standin.calls("response_url")) > i:
-                        break
-                    time.sleep(0.001)
-            print(
-                f"deferred button: time to response median {statistics.median(lat) * 1000:.2f} "
-                f"ms, max {max(lat) * 1000:.2f} ms; response_url posts "
-                f"{len(standin.calls('response_url'))} of {args.n + 20}"
-            )
-            return 0
         for kind in ("help", "button"):
             for _ in range(20):
                 one(kind)  # warm caches
@@ -200,7 +181,6 @@ def main(argv: list[str] | None = None) -> int:
             print(stream.getvalue())
         engine.dispose()
     finally:
-        background.shutdown(wait=True)
         standin.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

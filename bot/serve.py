@@ -17,6 +17,7 @@ from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
 from bot.crypto import load_cipher
 from bot.deps import Deps
+from bot.heap import freeze_startup_heap
 from bot.server import HttpServer, stop_on_signals, wsgi_app
 from bot.worker import ProcessWorker, WorkerFailed
 from storage.db import make_session_factory, open_database
@@ -48,6 +49,7 @@ def serve(settings: Settings) -> int:
                 "the job worker process could not start (its error is above); check "
                 "DATABASE_URL and CLOSEDSET_ENCRYPTION_KEY."
             ) from None
+        freeze_startup_heap()
         if settings.socket_mode:
             _socket_mode(app, settings)
         else:

@@ -18,9 +18,12 @@ told that reference.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import select
 import signal
+import struct
 import threading
 import time
 import uuid
@@ -30,6 +33,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Protocol
 
 from slack_bolt.context.respond import Respond
@@ -149,10 +153,10 @@ class ProcessWorker:
     """Jobs in a worker process of its own, started fresh (spawn) from the settings.
 
     The web process only pickles a job into a pipe (a few microseconds, no helper threads that
-    would compete for the GIL with the next request); the worker runs jobs on a few threads and
-    publishes, in shared memory, the sequence number up to which every job has finished. If
-    the worker dies, the jobs past that mark are the ones lost: each user is told, and a new
-    worker is started.
+    would compete for the GIL with the next request), and never waits for it: see `_Outbox`.
+    The worker runs jobs on a few threads and publishes, in shared memory, the sequence number
+    up to which every job has finished. If the worker dies, the jobs past that mark are the
+    ones lost: each user is told, and a new worker is started.
     """
 
     def __init__(self, settings: Settings, *, threads: int = 4) -> None:
@@ -167,7 +171,8 @@ class ProcessWorker:
         threading.Thread(target=self._watch, name="worker-watch", daemon=True).start()
 
     def _launch(self) -> None:
-        reader, self._conn = self._context.Pipe(duplex=False)
+        reader, writer = self._context.Pipe(duplex=False)
+        self._outbox = _Outbox(writer)
         self._done = self._context.Value("q", self._seq, lock=False)
         self._ready = self._context.Event()
         self._process = self._context.Process(
@@ -196,7 +201,7 @@ class ProcessWorker:
         with self._lock:
             self._seq += 1
             try:
-                self._conn.send((self._seq, job, payload, response_url))
+                self._outbox.send((self._seq, job, payload, response_url))
             except OSError:
                 sent = False  # no worker right now (it died and is being replaced)
             else:
@@ -223,7 +228,7 @@ class ProcessWorker:
                 done = self._done.value
                 lost = [url for seq, url in self._sent if seq > done]
                 self._sent.clear()
-                self._conn.close()
+                self._outbox.close()
             log.error("the job worker process died; %d job(s) lost; starting another", len(lost))
             for url in lost:
                 _tell(url, LOST)
@@ -237,12 +242,111 @@ class ProcessWorker:
         """Finish the jobs already submitted, then stop the process."""
         with self._lock:
             self._stopping = True
-            self._conn.close()  # the worker drains what it has received, then exits
+        self._outbox.drain(timeout)
+        self._outbox.close()  # the worker finishes what it has received, then exits
         self._process.join(timeout)
         if self._process.is_alive():
             log.error("the job worker did not stop within %s s; terminating it", timeout)
             self._process.terminate()
             self._process.join(5)
+
+
+class _Outbox:
+    """The web process's end of the job pipe, written without ever blocking a request.
+
+    Messages are framed as `multiprocessing.Connection.send` frames them (a 4-byte big-endian
+    length, then the pickle), so the worker reads them with `Connection.recv`. The pipe is
+    non-blocking: while it has room (nearly always) a message goes straight in; when the worker
+    is behind and the pipe is full, what does not fit waits here, in order, and a thread of
+    its own feeds it to the worker as the pipe empties. Measured under a saturating load
+    (`bench/RESULTS.md`), a blocking send held request threads up to 45 ms, and with them
+    their acknowledgements, behind a worker running at the lowest priority.
+
+    The wait is bounded: past `limit` bytes queued (tens of thousands of jobs; a worker that
+    has stopped keeping up at all), a send waits for room again, as a plain pipe would, rather
+    than let the web process grow without end.
+    """
+
+    LIMIT = 64 * 1024 * 1024
+
+    def __init__(self, conn: Connection, *, limit: int = LIMIT) -> None:
+        self._conn = conn
+        self._limit = limit
+        self._queued = 0
+        self._fd = conn.fileno()
+        os.set_blocking(self._fd, False)
+        self._backlog: deque[memoryview] = deque()
+        self._changed = threading.Condition()
+        self._closed = False
+        self._feeder: threading.Thread | None = None
+
+    def send(self, message: Any) -> None:
+        """Queue `message` in order; raises OSError if the worker's end is gone."""
+        data = ForkingPickler.dumps(message)
+        if len(data) > 0x7FFFFFFF:
+            raise ValueError("a job's payload must be well under 2 GiB")
+        frame = memoryview(struct.pack("!i", len(data)) + bytes(data))
+        with self._changed:
+            self._changed.wait_for(lambda: self._queued < self._limit or self._closed)
+            if self._closed:
+                raise OSError("the job pipe is closed")
+            if not self._backlog:
+                frame = frame[self._write(frame) :]
+            if frame:
+                self._backlog.append(frame)
+                self._queued += len(frame)
+                if self._feeder is None:
+                    self._feeder = threading.Thread(
+                        target=self._feed, name="worker-feed", daemon=True
+                    )
+                    self._feeder.start()
+                self._changed.notify_all()
+
+    def _write(self, data: memoryview) -> int:
+        try:
+            return os.write(self._fd, data)
+        except BlockingIOError:
+            return 0
+
+    def _feed(self) -> None:
+        while True:
+            with self._changed:
+                while not self._backlog and not self._closed:
+                    self._changed.wait()
+                if self._closed:
+                    return
+            # Wait for room without holding the lock (sends go on queueing meanwhile).
+            with contextlib.suppress(OSError, ValueError):  # closed meanwhile: seen below
+                select.select([], [self._fd], [], 1.0)
+            with self._changed:
+                if self._closed:
+                    return
+                try:
+                    while self._backlog:
+                        head = self._backlog[0]
+                        written = self._write(head)
+                        self._queued -= written
+                        if written < len(head):
+                            self._backlog[0] = head[written:]
+                            break
+                        self._backlog.popleft()
+                except OSError:
+                    self._backlog.clear()  # the worker is gone; its watcher tells the users
+                    self._queued = 0
+                self._changed.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until everything queued is in the pipe."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._backlog or self._closed, timeout)
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._backlog.clear()
+            self._queued = 0
+            self._changed.notify_all()
+        self._conn.close()
 
 
 def _worker_main(
@@ -275,6 +379,9 @@ def _worker_main(
     mark = _Watermark(done)
     pool = ThreadPoolExecutor(threads, thread_name_prefix="job")
     scheduler.start()
+    from bot.heap import freeze_startup_heap
+
+    freeze_startup_heap()
     ready.set()
     while True:
         try:

@@ -247,4 +247,6 @@ def test_a_saved_checklist_is_not_doubled_by_a_concurrent_default_seed(
             "Kissing",
             "Stage combat",
         ]
-        assert len(list(session.scalars(select(ChecklistItem)))) == 7  # the other defaults kept, inactive
+        assert (
+            len(list(session.scalars(select(ChecklistItem)))) == 7
+        )  # the other defaults kept, inactive

@@ -3,7 +3,9 @@ failures told to the user, and a job whose process dies reported, not lost quiet
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.crypto import Cipher, generate_key
 from bot.deps import Services
-from bot.worker import InProcessWorker, JobContext, ProcessWorker
+from bot.worker import InProcessWorker, JobContext, ProcessWorker, _Outbox
 from handlers.commands import run_subcommand
 from storage.db import make_engine, make_session_factory, upgrade
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
@@ -115,3 +117,62 @@ def test_a_failure_is_told_by_reference_only(
     text = standin.last("response_url").params["text"]
     assert "ref " in text and "secret" not in text
     assert any("crash failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_full_pipe_to_the_worker_never_blocks_a_request() -> None:
+    """The worker is behind (nobody reads): sends still return at once, and once it reads, it
+    gets every job, whole and in order, through the ordinary `Connection.recv`."""
+    reader, writer = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    outbox = _Outbox(writer)
+    payload = "x" * 10_000  # 200 messages: some 2 MB, far beyond a pipe's 64 KiB
+    try:
+        slowest = 0.0
+        for seq in range(200):
+            started = time.perf_counter()
+            outbox.send((seq, payload))
+            slowest = max(slowest, time.perf_counter() - started)
+        assert slowest < 0.05
+        assert not outbox.drain(0.2)  # still waiting for the reader
+        received = [reader.recv() for _ in range(200)]
+        assert [seq for seq, _ in received] == list(range(200))
+        assert all(text == payload for _, text in received)
+        assert outbox.drain(5)
+    finally:
+        outbox.close()
+        reader.close()
+
+
+def test_a_send_to_a_gone_worker_fails_rather_than_vanishing() -> None:
+    reader, writer = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    outbox = _Outbox(writer)
+    reader.close()
+    with pytest.raises(OSError):
+        outbox.send((1, "job"))
+    outbox.close()
+    with pytest.raises(OSError):
+        outbox.send((2, "job"))
+
+
+def test_a_worker_that_stopped_keeping_up_at_all_holds_sends_back() -> None:
+    """Past its limit the outbox waits for room, as a plain pipe would, instead of growing."""
+    reader, writer = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    outbox = _Outbox(writer, limit=100_000)
+    sent: list[int] = []
+
+    def send_all() -> None:
+        for seq in range(100):  # 1 MB: far past the pipe's 64 KiB and the limit
+            outbox.send((seq, "x" * 10_000))
+            sent.append(seq)
+
+    sender = threading.Thread(target=send_all, daemon=True)
+    try:
+        sender.start()
+        sender.join(0.5)
+        assert sender.is_alive() and 10 < len(sent) < 20
+        received = [reader.recv() for _ in range(100)]
+        sender.join(5)
+        assert not sender.is_alive()
+        assert [seq for seq, _ in received] == list(range(100))
+    finally:
+        outbox.close()
+        reader.close()
