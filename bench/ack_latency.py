@@ -9,7 +9,9 @@ process_before_response).
 
 Processes (each its own process group, all stopped at the end, also on errors):
   * the Slack stand-in (`bench.standin_server`): answers `auth.test` at start and records the
-    `response_url` posts with their arrival time (`time.time()`);
+    `response_url` posts with their arrival time (`time.time()`); `--standin-nice 19` lowers
+    its priority (real Slack takes none of this machine's CPU);
+  * with `--pin CPUS` the servers run on those CPUs and everything else on the others;
   * `closedset serve` (the real entry point) on a fresh SQLite file, seeded with two
     productions (the benchmark user coordinates one with 14 scenes, assists on the other);
     with `--switch-ms A,B` one `closedset serve` per GIL switch interval instead
@@ -103,8 +105,11 @@ class Proc:
         *,
         stdin_pipe: bool = False,
         stdout_pipe: bool = False,
+        cpus: str = "",
     ) -> None:
         self.name = name
+        if cpus:
+            argv = ["taskset", "--cpu-list", cpus, *argv]  # the worker it spawns inherits it
         self.log_path = log
         self._log: IO[bytes] = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.popen = subprocess.Popen(
@@ -712,11 +717,49 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "interval in this list (ms, e.g. 5,1) via bench.switch_serve, each on its own database",
     )
     parser.add_argument(
+        "--pin",
+        default="",
+        metavar="CPUS",
+        help="run the servers on these CPUs only (taskset list, e.g. 0) and this load "
+        "generator and the stand-in on the others: the server measured alone on its CPU, as "
+        "in production where the load (Slack) comes from elsewhere. Default: all share all "
+        "CPUs, as in ../shared/BOLT-BASELINE.md",
+    )
+    parser.add_argument(
+        "--standin-nice",
+        type=int,
+        default=0,
+        help="run the Slack stand-in at this niceness, its autogroup's too (0, the default, "
+        "as in ../shared/BOLT-BASELINE.md: an equal competitor for the CPUs; 19: it gets "
+        "them only when the rest leave some, as real Slack takes none of this machine's)",
+    )
+    parser.add_argument(
         "--keep-going",
         action="store_true",
         help="finish all configurations even after errors (still exit 1)",
     )
     return parser.parse_args(argv)
+
+
+def lower_priority(pid: int, nice: int) -> None:
+    """Renice `pid` and, where the kernel groups each session for fairness (autogroup, on by
+    default on desktop and many server kernels), its session's group too: across sessions
+    only the group's niceness counts, so a plain renice would change nothing here (each
+    child runs in a session of its own)."""
+    if nice <= 0:
+        return
+    os.setpriority(os.PRIO_PROCESS, pid, nice)
+    with contextlib.suppress(OSError):
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+
+
+def parse_cpus(text: str) -> set[int]:
+    """A taskset-style list: `0`, `0,2`, `0-1`."""
+    cpus: set[int] = set()
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        cpus.update(range(int(low), int(high or low) + 1))
+    return cpus
 
 
 def gunicorn_available() -> bool:
@@ -737,6 +780,14 @@ def main(argv: list[str] | None = None) -> int:
         if kind not in KINDS:
             raise SystemExit(f"unknown kind {kind!r}")
     switch_ms = [float(x) for x in args.switch_ms.split(",") if x]
+    if args.pin:
+        servers_cpus = parse_cpus(args.pin)
+        world = set(os.sched_getaffinity(0)) - servers_cpus
+        if not world or not servers_cpus <= set(os.sched_getaffinity(0)):
+            raise SystemExit(
+                f"--pin {args.pin}: leaves no CPU for the load, or names a CPU not here"
+            )
+        os.sched_setaffinity(0, world)  # this process and the stand-in it starts
     global _think_s
     _think_s = args.think_ms / 1000
     from bot.crypto import generate_key
@@ -748,6 +799,7 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "CLOSEDSET_", "DATABASE_URL", "PORT"))
     }
+    # BENCH_EXTRA_PATH: more import paths for the servers, e.g. a sitecustomize that probes.
     base_env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(REPO), os.environ.get("BENCH_EXTRA_PATH")])
     )
@@ -757,6 +809,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     try:
         standin = StandIn(tmp, args.slack_latency_ms, base_env)
+        lower_priority(standin.proc.pid, args.standin_nice)
         procs.append(standin.proc)
 
         (tmp / "empty.env").write_text("")
@@ -792,6 +845,7 @@ def main(argv: list[str] | None = None) -> int:
                 [*command, "--env-file", str(tmp / "empty.env"), "serve"],
                 cs_env,
                 tmp / f"{name}.log",
+                cpus=args.pin,
             )
             procs.append(servers[name])
 
@@ -801,6 +855,7 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "-m", "bench.bare_app", str(ports["bare"]), secret, standin.api_url],
             base_env,
             tmp / "bare.log",
+            cpus=args.pin,
         )
         procs.append(servers["bare"])
 
@@ -825,6 +880,7 @@ def main(argv: list[str] | None = None) -> int:
                     ],
                     {**base_env, "BARE_SECRET": secret, "BARE_API_URL": standin.api_url},
                     tmp / "gunicorn.log",
+                    cpus=args.pin,
                 )
                 procs.append(servers["bare-gunicorn"])
             else:
@@ -1037,7 +1093,9 @@ def report(
         f"- started {started:%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs ({cpu}); Python "
         f"{platform.python_version()}; client `{args.client}`; {args.runs} runs x "
         f"{args.seconds:g} s (+{args.warmup:g} s warm-up); stand-in response_url latency "
-        f"{args.slack_latency_ms:g} ms; think time {args.think_ms:g} ms; load average after "
+        f"{args.slack_latency_ms:g} ms, niceness {args.standin_nice}; servers on CPUs "
+        f"{args.pin or 'all (shared)'}; think time "
+        f"{args.think_ms:g} ms; load average after "
         "the run "
         f"{os.getloadavg()[0]:.2f}",
         f"- app: commit {_git('rev-parse', '--short', 'HEAD')}; files changed outside bench/: "

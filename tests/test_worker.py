@@ -65,6 +65,9 @@ def test_process_worker_runs_a_job_and_recovers_from_a_dead_process(
     worker = ProcessWorker(_settings(tmp_path, standin))
     try:
         worker.start()
+        # Jobs run behind every acknowledgement: SCHED_IDLE on Linux.
+        pid = worker._process.pid
+        assert pid is not None and os.sched_getscheduler(pid) == os.SCHED_IDLE
         command = _command(standin)
         worker.submit(run_subcommand, command, response_url=command["response_url"])
         answer = standin.wait_for("response_url", timeout=20)[-1].params
