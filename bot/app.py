@@ -7,7 +7,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -62,8 +63,7 @@ def create_app(
         request_verification_enabled=signing_secret is not None,
         ignoring_self_events_enabled=True,
     )
-    app.use(_dedupe_events(deps))
-    app.use(_inject(deps))
+    app.use(_Prepare(deps))
     app.error(_on_error)
 
     from handlers import actions, commands, events, views
@@ -75,34 +75,35 @@ def create_app(
     return app
 
 
-def _dedupe_events(deps: Deps) -> Callable[..., Any]:
-    """Events API deliveries are handled once per `event_id`: Slack's retries (and a second
-    instance's copy) are acknowledged and stop here."""
+class _Prepare(Middleware):
+    """Before every listener: an Events API delivery seen before (Slack's retries, a second
+    instance's copy) is acknowledged and stops here, once per `event_id`; then `deps` goes on
+    the context for listeners to name.
 
-    def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
+    One class-based middleware, which Bolt calls as is, rather than functions, whose arguments
+    Bolt works out anew on each request: measurable on the acknowledgement path. (Bolt runs
+    global middleware to the end before any listener, so a session opened here would be closed
+    before the listener used it: listeners open their own unit of work with `session_scope`.)
+    """
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if not event_id:
-            return next()
-        try:
-            with session_scope(deps.session_factory) as session:
-                session.add(ProcessedEvent(event_id=str(event_id), received_at=deps.clock.now()))
-        except IntegrityError:
-            return BoltResponse(status=200, body="")
+        if event_id:
+            try:
+                with session_scope(self.deps.session_factory) as session:
+                    session.add(
+                        ProcessedEvent(event_id=str(event_id), received_at=self.deps.clock.now())
+                    )
+            except IntegrityError:
+                return BoltResponse(status=200, body="")
+        req.context["deps"] = self.deps
         return next()
-
-    return middleware
-
-
-def _inject(deps: Deps) -> Callable[..., Any]:
-    """Put `deps` on the context for listeners to name. (Bolt runs global middleware to the
-    end before any listener, so a session opened here would be closed before the listener
-    used it: listeners open their own unit of work with `session_scope`.)"""
-
-    def middleware(context: Any, next: Callable[[], BoltResponse]) -> Any:
-        context["deps"] = deps
-        return next()
-
-    return middleware
 
 
 def _on_error(error: Exception, body: dict[str, Any], respond: Any) -> BoltResponse | None:

@@ -18,7 +18,6 @@ told that reference.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import select
@@ -110,6 +109,7 @@ def yield_the_cpu() -> None:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):
         os.nice(WORKER_NICENESS)
+
 
 LOST = "Sorry, that did not go through on our side. Please try again."
 
@@ -268,101 +268,100 @@ class ProcessWorker:
 
 
 class _Outbox:
-    """The web process's end of the job pipe, written without ever blocking a request.
+    """The web process's end of the job pipe: a request thread only queues its job here and
+    goes on; a thread of the outbox's own writes what is queued into the pipe, in order,
+    batched, as the pipe has room.
+
+    Measured under a saturating load (`bench/RESULTS.md`): a request thread that wrote the
+    pipe itself was held up to 45 ms by a full pipe (a worker behind, at the lowest priority),
+    and threads waiting on one another's writes (each write lets go of the GIL, and with it,
+    of the lock around the pipe) cut throughput at 50 concurrent requests by half.
 
     Messages are framed as `multiprocessing.Connection.send` frames them (a 4-byte big-endian
-    length, then the pickle), so the worker reads them with `Connection.recv`. The pipe is
-    non-blocking: while it has room (nearly always) a message goes straight in; when the worker
-    is behind and the pipe is full, what does not fit waits here, in order, and a thread of
-    its own feeds it to the worker as the pipe empties. Measured under a saturating load
-    (`bench/RESULTS.md`), a blocking send held request threads up to 45 ms, and with them
-    their acknowledgements, behind a worker running at the lowest priority.
-
-    The wait is bounded: past `limit` bytes queued (tens of thousands of jobs; a worker that
-    has stopped keeping up at all), a send waits for room again, as a plain pipe would, rather
-    than let the web process grow without end.
+    length, then the pickle), so the worker reads them with `Connection.recv`. The queue is
+    bounded: past `limit` bytes (tens of thousands of jobs: a worker that has stopped keeping
+    up at all) a send waits for room, as a plain pipe would, rather than let the web process
+    grow without end.
     """
 
     LIMIT = 64 * 1024 * 1024
 
     def __init__(self, conn: Connection, *, limit: int = LIMIT) -> None:
         self._conn = conn
-        self._limit = limit
-        self._queued = 0
         self._fd = conn.fileno()
         os.set_blocking(self._fd, False)
-        self._backlog: deque[memoryview] = deque()
+        self._limit = limit
+        self._queue: list[bytes] = []
+        self._queued = 0  # bytes queued or being written
         self._changed = threading.Condition()
         self._closed = False
-        self._feeder: threading.Thread | None = None
+        self._broken = False
+        threading.Thread(target=self._feed, name="worker-feed", daemon=True).start()
 
     def send(self, message: Any) -> None:
-        """Queue `message` in order; raises OSError if the worker's end is gone."""
-        data = ForkingPickler.dumps(message)
+        """Queue `message`; raises OSError once the worker's end is known to be gone."""
+        data = bytes(ForkingPickler.dumps(message))
         if len(data) > 0x7FFFFFFF:
             raise ValueError("a job's payload must be well under 2 GiB")
-        frame = memoryview(struct.pack("!i", len(data)) + bytes(data))
+        frame = struct.pack("!i", len(data)) + data
         with self._changed:
             self._changed.wait_for(lambda: self._queued < self._limit or self._closed)
-            if self._closed:
+            if self._closed or self._broken:
                 raise OSError("the job pipe is closed")
-            if not self._backlog:
-                frame = frame[self._write(frame) :]
-            if frame:
-                self._backlog.append(frame)
-                self._queued += len(frame)
-                if self._feeder is None:
-                    self._feeder = threading.Thread(
-                        target=self._feed, name="worker-feed", daemon=True
-                    )
-                    self._feeder.start()
-                self._changed.notify_all()
-
-    def _write(self, data: memoryview) -> int:
-        try:
-            return os.write(self._fd, data)
-        except BlockingIOError:
-            return 0
+            self._queue.append(frame)
+            self._queued += len(frame)
+            self._changed.notify_all()
 
     def _feed(self) -> None:
-        while True:
-            with self._changed:
-                while not self._backlog and not self._closed:
-                    self._changed.wait()
-                if self._closed:
-                    return
-            # Wait for room without holding the lock (sends go on queueing meanwhile).
-            with contextlib.suppress(OSError, ValueError):  # closed meanwhile: seen below
-                select.select([], [self._fd], [], 1.0)
-            with self._changed:
-                if self._closed:
-                    return
-                try:
-                    while self._backlog:
-                        head = self._backlog[0]
-                        written = self._write(head)
-                        self._queued -= written
-                        if written < len(head):
-                            self._backlog[0] = head[written:]
-                            break
-                        self._backlog.popleft()
-                except OSError:
-                    self._backlog.clear()  # the worker is gone; its watcher tells the users
-                    self._queued = 0
-                self._changed.notify_all()
+        """The only user of the pipe's descriptor, and the one to close it: so it is never
+        closed (and its number reused by a new worker's pipe) under a write."""
+        try:
+            while True:
+                with self._changed:
+                    while not self._queue and not self._closed:
+                        self._changed.wait()
+                    if self._closed:
+                        return
+                    batch, self._queue = self._queue, []
+                written = self._write(memoryview(b"".join(batch)))
+                with self._changed:
+                    self._queued -= written
+                    if self._broken or self._closed:
+                        self._queue.clear()  # the worker is gone; its watcher tells the users
+                        self._queued = 0
+                    self._changed.notify_all()
+                    if self._broken or self._closed:
+                        return
+        finally:
+            self._conn.close()
+
+    def _write(self, data: memoryview) -> int:
+        """Write all of `data` unless the pipe breaks or the outbox closes meanwhile."""
+        done = 0
+        while done < len(data) and not self._closed:
+            try:
+                done += os.write(self._fd, data[done:])
+            except BlockingIOError:
+                select.select([], [self._fd], [], 0.1)  # room, or a look at `_closed`
+            except OSError:
+                self._broken = True
+                break
+        return done
 
     def drain(self, timeout: float) -> bool:
         """Wait until everything queued is in the pipe."""
         with self._changed:
-            return self._changed.wait_for(lambda: not self._backlog or self._closed, timeout)
+            return self._changed.wait_for(
+                lambda: self._queued == 0 or self._closed or self._broken, timeout
+            )
 
     def close(self) -> None:
+        """Drop what is still queued; the feeding thread closes the pipe (within 0.1 s)."""
         with self._changed:
             self._closed = True
-            self._backlog.clear()
+            self._queue.clear()
             self._queued = 0
             self._changed.notify_all()
-        self._conn.close()
 
 
 def _worker_main(

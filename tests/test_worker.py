@@ -146,11 +146,16 @@ def test_a_full_pipe_to_the_worker_never_blocks_a_request() -> None:
 
 
 def test_a_send_to_a_gone_worker_fails_rather_than_vanishing() -> None:
+    """Once the pipe is found broken, sends fail (the caller tells the user); the jobs queued
+    before that are the dead worker's lost jobs, which its watcher reports."""
     reader, writer = multiprocessing.get_context("spawn").Pipe(duplex=False)
     outbox = _Outbox(writer)
     reader.close()
+    deadline = time.monotonic() + 5
     with pytest.raises(OSError):
-        outbox.send((1, "job"))
+        while time.monotonic() < deadline:
+            outbox.send((1, "job"))
+            time.sleep(0.01)
     outbox.close()
     with pytest.raises(OSError):
         outbox.send((2, "job"))
@@ -171,7 +176,8 @@ def test_a_worker_that_stopped_keeping_up_at_all_holds_sends_back() -> None:
     try:
         sender.start()
         sender.join(0.5)
-        assert sender.is_alive() and 10 < len(sent) < 20
+        # Held: what was accepted fits in the pipe plus the limit (plus the frame that crossed it).
+        assert sender.is_alive() and 0 < len(sent) * 10_000 <= 65_536 + 100_000 + 10_010
         received = [reader.recv() for _ in range(100)]
         sender.join(5)
         assert not sender.is_alive()
