@@ -101,9 +101,10 @@ def yield_the_cpu() -> None:
     Jobs yield the CPU to acknowledgements: Slack allows 3 seconds to acknowledge, while an
     answer can wait its turn for the moments of a burst; an idle machine loses nothing. Linux's
     SCHED_IDLE class gives way at once when an acknowledging thread wakes up; a low-priority
-    thread of the normal class (niceness 19, elsewhere) may first finish its time slice, which
-    measured as ack tails of 1.4-1.7x against 1.1-1.4x (`bench/RESULTS.md`). The price, the
-    same in kind for both: on a CPU kept fully busy by other work, jobs wait until it eases.
+    thread of the normal class (niceness 19, elsewhere) may first finish its time slice. With
+    the web process and the worker on one CPU, ack p99 measured 1.2-1.7x the bare app's at
+    niceness 19 and 1.1-1.6x under SCHED_IDLE (`bench/RESULTS.md`). The price, the same in
+    kind for both: on a CPU kept fully busy by other work, jobs wait until it eases.
     """
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
