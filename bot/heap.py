@@ -10,8 +10,8 @@ def freeze_startup_heap() -> None:
     100,000 objects) out of the collector's reach, once, when start-up is done.
 
     Those objects live as long as the process, yet CPython's full collection walks them all
-    each time: measured 15-58 ms in `closedset serve` under load, a stall of every request
-    thread at once, and the largest part of the acknowledgement's p99 (`bench/RESULTS.md`).
+    each time: measured at 15-58 ms in `closedset serve` under load, a stall of every request
+    thread at once (`bench/RESULTS.md`).
     Frozen, a full pass walks only what was made since. Garbage from start-up is collected
     first, so nothing is kept that should have gone.
     """

@@ -260,7 +260,9 @@ class ProcessWorker:
         with self._lock:
             self._stopping = True
         self._outbox.drain(timeout)
-        self._outbox.close()  # the worker finishes what it has received, then exits
+        dropped = self._outbox.close()  # the worker finishes what it has received, then exits
+        if dropped:
+            log.error("%d job(s) never reached the worker before it stopped", dropped)
         self._process.join(timeout)
         if self._process.is_alive():
             log.error("the job worker did not stop within %s s; terminating it", timeout)
@@ -356,13 +358,16 @@ class _Outbox:
                 lambda: self._queued == 0 or self._closed or self._broken, timeout
             )
 
-    def close(self) -> None:
-        """Drop what is still queued; the feeding thread closes the pipe (within 0.1 s)."""
+    def close(self) -> int:
+        """Drop what is still queued (returns how many jobs that was); the feeding thread
+        closes the pipe (within 0.1 s)."""
         with self._changed:
             self._closed = True
+            dropped = len(self._queue)
             self._queue.clear()
             self._queued = 0
             self._changed.notify_all()
+        return dropped
 
 
 def _worker_main(

@@ -105,12 +105,13 @@ def ping(engine: Engine) -> bool:
 
 
 def lock_row(session: Session, column: Any, key: Any) -> None:
-    """Take the row's write lock for the rest of the transaction, as its first statement.
+    """Take the row's write lock for the rest of the transaction, before the reads it guards.
 
     A no-op UPDATE of `column` (not a key, so no foreign-key checks run): on SQLite it takes
-    the database's write lock before anything is read, so later reads see what a concurrent
-    writer committed; on PostgreSQL it locks the row, and later statements see what committed
-    before them. Read-then-write logic after it cannot interleave with a twin.
+    the database's write lock (pysqlite begins the transaction at the first write, so earlier
+    plain reads hold no snapshot), and later reads see what a concurrent writer committed; on
+    PostgreSQL it locks the row, and later statements see what committed before them.
+    Read-then-write logic after it cannot interleave with a twin.
     """
     table = column.class_
     primary = next(iter(table.__table__.primary_key.columns))
