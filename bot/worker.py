@@ -303,7 +303,7 @@ class _Outbox:
 
     def send(self, message: Any) -> None:
         """Queue `message`; raises OSError once the worker's end is known to be gone."""
-        data = bytes(ForkingPickler.dumps(message))
+        data = ForkingPickler.dumps(message)  # a view of the pickle: copied once, below
         if len(data) > 0x7FFFFFFF:
             raise ValueError("a job's payload must be well under 2 GiB")
         frame = struct.pack("!i", len(data)) + data
