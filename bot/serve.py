@@ -17,9 +17,11 @@ from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
 from bot.crypto import load_cipher
 from bot.deps import Deps
+from bot.frontdoor import FrontDoor
 from bot.heap import freeze_startup_heap
 from bot.server import HttpServer, stop_on_signals, wsgi_app
 from bot.worker import ProcessWorker, WorkerFailed
+from handlers import commands
 from storage.db import make_session_factory, open_database
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,12 @@ def _reason(error: Exception) -> str:
 
 
 def _http(app: App, engine: Engine, settings: Settings, worker: ProcessWorker) -> None:
+    assert settings.slack_signing_secret is not None  # config requires it without Socket Mode
+    front_door = FrontDoor(settings.slack_signing_secret, worker, takes_text=commands.is_known)
     server = HttpServer(
-        wsgi_app(app, engine, ready=worker.ready), host="0.0.0.0", port=settings.port
+        wsgi_app(app, engine, ready=worker.ready, front_door=front_door),
+        host="0.0.0.0",
+        port=settings.port,
     )
     stop_on_signals(server.stop)
     log.info("serving HTTP on port %s: POST /slack/events, GET /healthz", server.port)

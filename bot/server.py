@@ -9,6 +9,7 @@ is not for production.
 
 from __future__ import annotations
 
+import io
 import signal
 import threading
 from collections.abc import Callable, Iterable
@@ -20,21 +21,35 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 from waitress.server import create_server
 
+from bot.frontdoor import FrontDoor, header_map
 from storage.db import ping
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-def wsgi_app(app: App, engine: Engine, *, ready: Callable[[], bool] = lambda: True) -> WSGIApp:
+def wsgi_app(
+    app: App,
+    engine: Engine,
+    *,
+    ready: Callable[[], bool] = lambda: True,
+    front_door: FrontDoor | None = None,
+) -> WSGIApp:
     """Slack's endpoint and the health check; `ready` adds a check of other parts (the job
-    worker) to the database's."""
+    worker) to the database's. With a `front_door`, the commands and clicks it takes are
+    acknowledged here and run by the worker; the rest goes to Bolt."""
     slack = SlackRequestHandler(app)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "")
         if path == "/slack/events" and method == "POST":
+            if front_door is not None:
+                body = _read_body(environ)
+                if front_door.take(body, header_map(environ, FRONT_DOOR_HEADERS)):
+                    start_response("200 OK", [("Content-Length", "0")])
+                    return [b""]
+                environ["wsgi.input"] = io.BytesIO(body)  # Bolt reads it again
             result: Iterable[bytes] = slack(environ, start_response)
             return result
         if path == "/healthz" and method in ("GET", "HEAD"):
@@ -55,6 +70,18 @@ def wsgi_app(app: App, engine: Engine, *, ready: Callable[[], bool] = lambda: Tr
         return [b"not found\n"]
 
     return application
+
+
+FRONT_DOOR_HEADERS = ("content-type", "x-slack-request-timestamp", "x-slack-signature")
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body: bytes = environ["wsgi.input"].read(length) if length > 0 else b""
+    return body
 
 
 class HttpServer:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
@@ -42,6 +42,9 @@ from bot.access import Refusal
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.deps import Services
+
+if TYPE_CHECKING:
+    from bot.frontdoor import RequestRunner
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class JobContext:
     response_url: str | None
     wake: Callable[[], None] = lambda: None
     """Call after planning deliveries due now: the dispatcher looks at once."""
+    requests: RequestRunner | None = None
+    """Runs requests the front door acknowledged (`bot.frontdoor`)."""
 
     def respond(self) -> Respond:
         if not self.response_url:
@@ -146,13 +151,25 @@ class InProcessWorker:
         self._client = client
         self._pool: Executor = ThreadPoolExecutor(threads, thread_name_prefix="job")
         self._on_wake = on_wake
+        self._runner_lock = threading.Lock()
+        self._runner: RequestRunner | None = None
 
     def ready(self) -> bool:
         return True
 
     def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None:
-        context = JobContext(self._services, self._client, response_url, self.wake)
+        context = JobContext(
+            self._services, self._client, response_url, self.wake, self._request_runner()
+        )
         self._pool.submit(run_job, context, job, payload)
+
+    def _request_runner(self) -> RequestRunner:
+        with self._runner_lock:
+            if self._runner is None:
+                from bot.frontdoor import RequestRunner
+
+                self._runner = RequestRunner(self._services, self._client, self.wake)
+            return self._runner
 
     def wake(self) -> None:
         if self._on_wake is not None:
@@ -386,6 +403,7 @@ def _worker_main(
     from bot.crypto import load_cipher
     from bot.delivery.dispatch import Dispatcher
     from bot.delivery.scheduler import DeliveryScheduler
+    from bot.frontdoor import RequestRunner
     from storage.db import make_engine, make_session_factory
 
     configure_logging(verbose=True)
@@ -395,6 +413,7 @@ def _worker_main(
     scheduler = DeliveryScheduler(
         Dispatcher(services, client), sweep_seconds=settings.delivery_sweep_seconds
     )
+    runner = RequestRunner(services, client, scheduler.wake)
     mark = _Watermark(done)
     pool = ThreadPoolExecutor(threads, thread_name_prefix="job")
     scheduler.start()
@@ -407,7 +426,7 @@ def _worker_main(
             seq, job, payload, response_url = reader.recv()
         except EOFError:
             break
-        context = JobContext(services, client, response_url, scheduler.wake)
+        context = JobContext(services, client, response_url, scheduler.wake, runner)
         pool.submit(_run_and_mark, context, job, payload, mark, seq)
     pool.shutdown(wait=True)
     scheduler.shutdown()

@@ -23,8 +23,10 @@ from bot.config import normalize_database_url
 from bot.crypto import Cipher, generate_key
 from bot.delivery.dispatch import Dispatcher, Result
 from bot.deps import Deps, Services
+from bot.frontdoor import FrontDoor
 from bot.server import HttpServer, wsgi_app
 from bot.worker import InProcessWorker
+from handlers import commands
 from storage.db import make_engine, make_session_factory, upgrade
 from tests import privacy
 from tests.signing import SlackSender
@@ -160,7 +162,14 @@ def app(
     )
     deps = Deps(session_factory, clock, worker)
     bolt = create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps)
-    server = HttpServer(wsgi_app(bolt, engine), host="127.0.0.1", port=0, threads=4)
+    server = HttpServer(
+        wsgi_app(
+            bolt, engine, front_door=FrontDoor(SIGNING_SECRET, worker, takes_text=commands.is_known)
+        ),
+        host="127.0.0.1",
+        port=0,
+        threads=4,
+    )
     thread = server.start_in_thread()
     url = f"http://127.0.0.1:{server.port}"
     try:

@@ -47,8 +47,18 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
+def subcommand(text: str | None) -> str:
+    """The subcommand word of `/closedset`'s text (`help` when there is none)."""
+    return (text or "").strip().partition(" ")[0].lower() or "help"
+
+
+def is_known(text: str | None) -> bool:
+    """Whether the text starts with a subcommand we have (else the answer is in the ack)."""
+    return subcommand(text) in SUBCOMMANDS
+
+
 def dispatch(ack: Ack, command: dict[str, Any], deps: Deps) -> None:
-    word = (command.get("text") or "").strip().partition(" ")[0].lower() or "help"
+    word = subcommand(command.get("text"))
     if word not in SUBCOMMANDS:
         ack(
             text=f"I don't know `{word[:30]}`. Try `/closedset help` for what you can do.",
@@ -61,8 +71,8 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps) -> None:
 
 def run_subcommand(job: JobContext, command: dict[str, Any]) -> None:
     """The job: `command` is Slack's slash-command payload."""
-    word, _, rest = (command.get("text") or "").strip().partition(" ")
-    handler = SUBCOMMANDS[word.lower() or "help"]
+    rest = (command.get("text") or "").strip().partition(" ")[2]
+    handler = SUBCOMMANDS[subcommand(command.get("text"))]
     with session_scope(job.services.session_factory) as db_session:
         handler(
             command=command,
