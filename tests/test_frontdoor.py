@@ -72,9 +72,7 @@ def test_every_known_subcommand_spelling_is_taken(door: FrontDoor, text: str) ->
     assert door.take(*slack().command(text, user_id="U1"))
 
 
-def test_a_button_click_is_handed_over_with_its_response_url(
-    door: FrontDoor, jobs: _Jobs
-) -> None:
+def test_a_button_click_is_handed_over_with_its_response_url(door: FrontDoor, jobs: _Jobs) -> None:
     body, headers = slack().block_action(
         user_id="U1", action_id="schedule_page_next", value="x", response_url=RESPONSE_BASE + "/a/1"
     )
