@@ -706,9 +706,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--drain-timeout",
         type=float,
-        default=120.0,
+        default=600.0,
         help="after each configuration, wait at most this long for all its response_url "
-        "posts before the next one (120 s)",
+        "posts before the next one (600 s: a closed loop of 4 s can leave ~20,000 answers, "
+        "which take the worker a minute or two)",
     )
     parser.add_argument(
         "--switch-ms",

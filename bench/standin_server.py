@@ -41,15 +41,28 @@ class DelayedStandIn(SlackStandIn):
         self.latency_s = latency_s
         self._arrivals: dict[str, list[float]] = defaultdict(list)
         self._arrivals_lock = threading.Lock()
+        self._answered = 0  # response_url posts handled, for `count`
 
     def _handle(self, req: Any, verb: str) -> None:
-        if req.path.startswith(_RESPONSE_PREFIXES):
-            arrived = time.time()
-            with self._arrivals_lock:
-                self._arrivals[req.path.split("?", 1)[0]].append(arrived)
-            if self.latency_s > 0:
-                time.sleep(self.latency_s)
+        if not req.path.startswith(_RESPONSE_PREFIXES):
+            super()._handle(req, verb)
+            return
+        arrived = time.time()
+        with self._arrivals_lock:
+            self._arrivals[req.path.split("?", 1)[0]].append(arrived)
+        if self.latency_s > 0:
+            time.sleep(self.latency_s)
         super()._handle(req, verb)
+        with self._arrivals_lock:
+            self._answered += 1
+
+    def answered(self) -> int:
+        """Posts to a response_url handled so far: O(1), unlike counting `calls()`, which
+        copies every call recorded under the stand-in's lock. The benchmark asks 50 times a
+        second while tens of thousands of answers drain; counting them each time had held up
+        the very posts it was counting."""
+        with self._arrivals_lock:
+            return self._answered
 
     def arrival_times(self) -> dict[str, list[float]]:
         with self._arrivals_lock:
@@ -58,6 +71,7 @@ class DelayedStandIn(SlackStandIn):
     def clear(self) -> None:
         with self._arrivals_lock:
             self._arrivals.clear()
+            self._answered = 0
         super().clear()
 
 
@@ -114,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             if cmd == "stats":
                 print(json.dumps(stats(standin)), flush=True)
             elif cmd == "count":
-                n = len(standin.calls(RESPONSE_URL_METHOD))
-                print(json.dumps({"response_url": n}), flush=True)
+                print(json.dumps({"response_url": standin.answered()}), flush=True)
             elif cmd == "posts":
                 print(json.dumps(posts(standin, args.needle)), flush=True)
             elif cmd == "clear":

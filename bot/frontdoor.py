@@ -141,7 +141,8 @@ class RequestRunner:
 
         response = self._app.dispatch(BoltRequest(body=body, headers=headers))
         if response.status != 200:
-            log.warning("an acknowledged request found no listener (status %s)", response.status)
+            # 404: no listener took it; 500: a listener failed (logged by the app's error handler)
+            log.warning("an acknowledged request ended with status %s", response.status)
 
 
 class _RunHere:
