@@ -34,9 +34,10 @@ from bot.ids import Command
 
 if TYPE_CHECKING:
     from slack_bolt import App
+    from slack_sdk import WebClient
 
     from bot.deps import Services
-    from bot.worker import JobContext, Worker
+    from bot.worker import Job, JobContext, Worker
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class RequestRunner:
     the signature; re-checking its age here would refuse requests that waited in a backlog).
     """
 
-    def __init__(self, services: Services, client: Any, wake: Any) -> None:
+    def __init__(self, services: Services, client: WebClient, wake: Callable[[], None]) -> None:
         from bot.app import create_app
         from bot.deps import Deps
 
@@ -148,10 +149,16 @@ class RequestRunner:
 class _RunHere:
     """The worker as listeners see it inside `RequestRunner`: a job runs at once."""
 
-    def __init__(self, services: Services, client: Any, wake: Any, runner: RequestRunner) -> None:
+    def __init__(
+        self,
+        services: Services,
+        client: WebClient,
+        wake: Callable[[], None],
+        runner: RequestRunner,
+    ) -> None:
         self._services, self._client, self._wake, self._runner = services, client, wake, runner
 
-    def submit(self, job: Any, payload: Any, *, response_url: str | None) -> None:
+    def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None:
         from bot.worker import JobContext, run_job
 
         run_job(
@@ -168,14 +175,3 @@ class _RunHere:
 
     def shutdown(self) -> None:
         pass
-
-
-def header_map(environ: Mapping[str, Any], names: Sequence[str]) -> dict[str, str]:
-    """The named request headers (lower-case names) from a WSGI environ."""
-    found: dict[str, str] = {}
-    for name in names:
-        key = "CONTENT_TYPE" if name == "content-type" else "HTTP_" + name.upper().replace("-", "_")
-        value = environ.get(key)
-        if value is not None:
-            found[name] = value
-    return found

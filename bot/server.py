@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import FrameType
 from typing import Any
 
@@ -21,7 +21,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 from waitress.server import create_server
 
-from bot.frontdoor import FrontDoor, header_map
+from bot.frontdoor import FrontDoor
 from storage.db import ping
 
 StartResponse = Callable[..., Any]
@@ -46,7 +46,7 @@ def wsgi_app(
         if path == "/slack/events" and method == "POST":
             if front_door is not None:
                 body = _read_body(environ)
-                if front_door.take(body, header_map(environ, FRONT_DOOR_HEADERS)):
+                if front_door.take(body, _headers(environ, FRONT_DOOR_HEADERS)):
                     start_response("200 OK", [("Content-Length", "0")])
                     return [b""]
                 environ["wsgi.input"] = io.BytesIO(body)  # Bolt reads it again
@@ -73,6 +73,17 @@ def wsgi_app(
 
 
 FRONT_DOOR_HEADERS = ("content-type", "x-slack-request-timestamp", "x-slack-signature")
+
+
+def _headers(environ: dict[str, Any], names: Sequence[str]) -> dict[str, str]:
+    """The named request headers (lower-case names) from a WSGI environ."""
+    found: dict[str, str] = {}
+    for name in names:
+        key = "CONTENT_TYPE" if name == "content-type" else "HTTP_" + name.upper().replace("-", "_")
+        value = environ.get(key)
+        if value is not None:
+            found[name] = value
+    return found
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

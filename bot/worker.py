@@ -8,8 +8,9 @@ plain data (ids and Slack's own request fields), never live objects.
 `serve` runs jobs in a separate worker process (`ProcessWorker`), at the lowest CPU priority:
 the web process then only verifies, acknowledges and forwards, so a burst of work holds up
 neither the acknowledgements of later requests on the GIL nor, as much, their share of the CPU
-(measured in `bench/RESULTS.md`). Tests use `InProcessWorker`, which
-runs the very same jobs on threads.
+(measured in `bench/RESULTS.md`). Over HTTP, commands and clicks are forwarded before Bolt
+even sees them (`bot.frontdoor`): their job is the request itself, which the worker runs
+through Bolt. Tests use `InProcessWorker`, which runs the very same jobs on threads.
 
 A job's failure cannot reach Bolt's error handler, so `run_job` handles it the same way: a
 refusal is told to the user as is; anything else is logged under a reference and the user is

@@ -1,0 +1,104 @@
+"""CPU per acknowledgement inside the web process, without HTTP: the bare Bolt app, closedset
+through Bolt (as Socket Mode and the requests the front door leaves to Bolt go) and closedset
+through the front door (`bot.frontdoor`). Each request is a freshly signed WSGI environ passed
+straight to the app; jobs are pickled as `ProcessWorker` would pickle them, then dropped.
+
+    .venv/bin/python -m bench.ack_path [--n 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from bench.ack_latency import builders, seed
+from bench.profile_handlers import environ_for
+from tests.slack_standin import SlackStandIn
+
+WSGI = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class PickleAndDrop:
+    """A worker that does what the web process does with a job, and no more."""
+
+    def submit(self, job: Any, payload: Any, *, response_url: str | None) -> None:
+        pickle.dumps((1, job, payload, response_url), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def wake(self) -> None: ...
+
+    def ready(self) -> bool:
+        return True
+
+    def shutdown(self) -> None: ...
+
+
+def cpu_per_request(application: WSGI, environs: list[dict[str, Any]]) -> float:
+    """Mean CPU seconds per request of this process."""
+    start = time.process_time()
+    for environ in environs:
+        b"".join(application(environ, lambda status, headers, *exc: None))
+    return (time.process_time() - start) / len(environs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=3000)
+    args = parser.parse_args(argv)
+
+    from bench.bare_app import make_wsgi
+    from bot.app import create_app, make_client
+    from bot.clock import SystemClock
+    from bot.crypto import Cipher, generate_key
+    from bot.deps import Deps
+    from bot.frontdoor import FrontDoor
+    from bot.server import wsgi_app
+    from handlers import commands
+    from storage.db import make_engine, make_session_factory, upgrade
+
+    tmp = Path(tempfile.mkdtemp(prefix="closedset-ackpath-"))
+    standin = SlackStandIn().start()
+    try:
+        key, secret = generate_key(), "ack-path-secret"
+        db_url = f"sqlite:///{tmp}/ack.db"
+        engine = make_engine(db_url)
+        upgrade(engine)
+        production_id = seed(db_url, key)
+        worker = PickleAndDrop()
+        app = create_app(
+            client=make_client(token="xoxb-test", base_url=standin.api_url),
+            signing_secret=secret,
+            deps=Deps(make_session_factory(engine, Cipher([key])), SystemClock(), worker),
+        )
+        door = FrontDoor(secret, worker, takes_text=commands.is_known)
+        servers: dict[str, WSGI] = {
+            "bare Bolt app": make_wsgi(secret, standin.api_url),
+            "closedset through Bolt": wsgi_app(app, engine),
+            "closedset through the front door": wsgi_app(app, engine, front_door=door),
+        }
+        build = builders(secret, standin.base_url, production_id)
+        print(f"CPU per request, mean of {args.n} (after 200 to warm up), in microseconds\n")
+        print("| server | help | button |\n|---|---|---|")
+        for name, application in servers.items():
+            cells = []
+            for kind in ("help", "button"):
+                requests = [build[kind]() for _ in range(args.n + 200)]
+                environs = [environ_for(body, dict(headers)) for body, headers, _ in requests]
+                cpu_per_request(application, environs[:200])
+                cells.append(f"{cpu_per_request(application, environs[200:]) * 1e6:.0f}")
+            print(f"| {name} | {' | '.join(cells)} |")
+        engine.dispose()
+    finally:
+        standin.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
