@@ -12,11 +12,11 @@ busy with the answers (`bench/RESULTS.md`).
 Only requests recognised with certainty take this way: a form post whose `command` is
 `/closedset` with a known subcommand, or an interactive `payload` whose JSON object starts
 with `"type": "block_actions"` (the first key of the object, read from its start, cannot be
-anything else). Everything else:
-modal submissions (their answer can carry errors for the modal), events (URL verification,
-deduplication), Slack's SSL check, and any request whose signature does not check out, goes
-to Bolt as before, which answers it exactly as without the front door. Socket Mode does not
-use it: there Bolt acknowledges over the socket.
+anything else). Everything else goes to Bolt as before, which answers it exactly as without
+the front door: modal submissions (their answer can carry errors for the modal), events (URL
+verification, deduplication), Slack's SSL check, an unknown subcommand (answered in the
+acknowledgement), and any request whose signature does not check out. Socket Mode does not
+use the front door: there Bolt acknowledges over the socket.
 """
 
 from __future__ import annotations
