@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench.ack_latency import builders, seed
-from bench.profile_handlers import environ_for
+from bench.ack_latency import builders
+from bench.profile_handlers import environ_for, seeded
 from tests.slack_standin import SlackStandIn
 
 WSGI = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -58,28 +58,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.bare_app import make_wsgi
-    from bot.app import create_app, make_client
+    from bot.app import create_app
     from bot.clock import SystemClock
-    from bot.crypto import Cipher, generate_key
     from bot.deps import Deps
     from bot.frontdoor import FrontDoor
     from bot.server import wsgi_app
     from handlers import commands
-    from storage.db import make_engine, make_session_factory, upgrade
 
     tmp = Path(tempfile.mkdtemp(prefix="closedset-ackpath-"))
     standin = SlackStandIn().start()
     try:
-        key, secret = generate_key(), "ack-path-secret"
-        db_url = f"sqlite:///{tmp}/ack.db"
-        engine = make_engine(db_url)
-        upgrade(engine)
-        production_id = seed(db_url, key)
+        secret = "ack-path-secret"
+        db = seeded(tmp, standin.api_url)
+        engine, production_id = db.engine, db.production_id
         worker = PickleAndDrop()
         app = create_app(
-            client=make_client(token="xoxb-test", base_url=standin.api_url),
+            client=db.client,
             signing_secret=secret,
-            deps=Deps(make_session_factory(engine, Cipher([key])), SystemClock(), worker),
+            deps=Deps(db.session_factory, SystemClock(), worker),
         )
         door = FrontDoor(secret, worker, takes_text=commands.is_known)
         servers: dict[str, WSGI] = {

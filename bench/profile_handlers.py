@@ -18,10 +18,13 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from slack_sdk import WebClient
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.ack_latency import builders, seed
 from tests.slack_standin import SlackStandIn
@@ -47,26 +50,33 @@ def environ_for(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     return env
 
 
-class InlineWorker:
-    """Runs each job at once on the calling thread, so a request's profile holds its job (the
-    work `closedset serve` does in its worker process) as well as its acknowledgement."""
+@dataclass(frozen=True)
+class Seeded:
+    """A throw-away SQLite database with the benchmark's productions, and what an app needs
+    to run on it in this process."""
 
-    def __init__(self, services: Any, client: Any) -> None:
-        self.services, self.client = services, client
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    client: WebClient
+    production_id: int
 
-    def submit(self, job: Any, payload: Any, *, response_url: str | None) -> None:
-        from bot.worker import JobContext, run_job
 
-        run_job(JobContext(self.services, self.client, response_url), job, payload)
+def seeded(tmp: Path, api_url: str) -> Seeded:
+    from bot.app import make_client
+    from bot.crypto import Cipher, generate_key
+    from storage.db import make_engine, make_session_factory, upgrade
 
-    def wake(self) -> None:
-        pass
-
-    def ready(self) -> bool:
-        return True
-
-    def shutdown(self) -> None:
-        pass
+    key = generate_key()
+    db_url = f"sqlite:///{tmp}/bench.db"
+    engine = make_engine(db_url)
+    upgrade(engine)
+    production_id = seed(db_url, key)
+    return Seeded(
+        engine,
+        make_session_factory(engine, Cipher([key])),
+        make_client(token="xoxb-test", base_url=api_url),
+        production_id,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,29 +85,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
 
-    from bot.app import create_app, make_client
+    from bot.app import create_app
     from bot.clock import SystemClock
-    from bot.crypto import Cipher, generate_key
     from bot.deps import Deps, Services
     from bot.server import wsgi_app
-    from storage.db import make_engine, make_session_factory, upgrade
+    from bot.worker import InlineWorker
 
     tmp = Path(tempfile.mkdtemp(prefix="closedset-prof-"))
     standin = SlackStandIn().start()
     try:
-        key, secret = generate_key(), "profile-secret"
-        db_url = f"sqlite:///{tmp}/prof.db"
-        engine = make_engine(db_url)
-        upgrade(engine)
-        production_id = seed(db_url, key)
-        factory = make_session_factory(engine, Cipher([key]))
-        client = make_client(token="xoxb-test", base_url=standin.api_url)
-        services = Services(factory, SystemClock())
-        deps = Deps(factory, SystemClock(), InlineWorker(services, client))
+        secret = "profile-secret"
+        db = seeded(tmp, standin.api_url)
+        engine, production_id = db.engine, db.production_id
+        services = Services(db.session_factory, SystemClock())
         app = create_app(
-            client=client,
+            client=db.client,
             signing_secret=secret,
-            deps=deps,
+            deps=Deps(db.session_factory, SystemClock(), InlineWorker(services, db.client)),
         )
         application = wsgi_app(app, engine)
         build = builders(secret, standin.base_url, production_id)

@@ -25,7 +25,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, unquote_plus
 
 from slack_sdk.signature import SignatureVerifier
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.deps import Services
-    from bot.worker import Job, JobContext, Worker
+    from bot.worker import JobContext, Worker
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +128,13 @@ class RequestRunner:
     def __init__(self, services: Services, client: WebClient, wake: Callable[[], None]) -> None:
         from bot.app import create_app
         from bot.deps import Deps
+        from bot.worker import InlineWorker
 
-        self._here = _RunHere(services, client, wake, self)
+        here = InlineWorker(services, client, wake=wake, requests=self)
         self._app: App = create_app(
             client=client,
             signing_secret=None,
-            deps=Deps(services.session_factory, services.clock, self._here),
+            deps=Deps(services.session_factory, services.clock, here),
             verify_token=False,
         )
 
@@ -144,34 +145,3 @@ class RequestRunner:
         if response.status != 200:
             # 404: no listener took it; 500: a listener failed (logged by the app's error handler)
             log.warning("an acknowledged request ended with status %s", response.status)
-
-
-class _RunHere:
-    """The worker as listeners see it inside `RequestRunner`: a job runs at once."""
-
-    def __init__(
-        self,
-        services: Services,
-        client: WebClient,
-        wake: Callable[[], None],
-        runner: RequestRunner,
-    ) -> None:
-        self._services, self._client, self._wake, self._runner = services, client, wake, runner
-
-    def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None:
-        from bot.worker import JobContext, run_job
-
-        run_job(
-            JobContext(self._services, self._client, response_url, self._wake, self._runner),
-            job,
-            payload,
-        )
-
-    def wake(self) -> None:
-        self._wake()
-
-    def ready(self) -> bool:
-        return True
-
-    def shutdown(self) -> None:
-        pass

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
@@ -43,9 +43,7 @@ from bot.access import Refusal
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.deps import Services
-
-if TYPE_CHECKING:
-    from bot.frontdoor import RequestRunner
+from bot.frontdoor import RequestRunner
 
 log = logging.getLogger(__name__)
 
@@ -152,25 +150,14 @@ class InProcessWorker:
         self._client = client
         self._pool: Executor = ThreadPoolExecutor(threads, thread_name_prefix="job")
         self._on_wake = on_wake
-        self._runner_lock = threading.Lock()
-        self._runner: RequestRunner | None = None
+        self._runner = RequestRunner(services, client, self.wake)
 
     def ready(self) -> bool:
         return True
 
     def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None:
-        context = JobContext(
-            self._services, self._client, response_url, self.wake, self._request_runner()
-        )
+        context = JobContext(self._services, self._client, response_url, self.wake, self._runner)
         self._pool.submit(run_job, context, job, payload)
-
-    def _request_runner(self) -> RequestRunner:
-        with self._runner_lock:
-            if self._runner is None:
-                from bot.frontdoor import RequestRunner
-
-                self._runner = RequestRunner(self._services, self._client, self.wake)
-            return self._runner
 
     def wake(self) -> None:
         if self._on_wake is not None:
@@ -178,6 +165,35 @@ class InProcessWorker:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+class InlineWorker:
+    """Runs each job at once, on the calling thread: the worker that listeners see when they
+    already run in the worker (`bot.frontdoor.RequestRunner`), and the benchmarks' profiler's."""
+
+    def __init__(
+        self,
+        services: Services,
+        client: WebClient,
+        *,
+        wake: Callable[[], None] = lambda: None,
+        requests: RequestRunner | None = None,
+    ) -> None:
+        self._services, self._client = services, client
+        self._wake, self._requests = wake, requests
+
+    def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None:
+        context = JobContext(self._services, self._client, response_url, self._wake, self._requests)
+        run_job(context, job, payload)
+
+    def wake(self) -> None:
+        self._wake()
+
+    def ready(self) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        pass
 
 
 class WorkerFailed(Exception):
@@ -404,7 +420,6 @@ def _worker_main(
     from bot.crypto import load_cipher
     from bot.delivery.dispatch import Dispatcher
     from bot.delivery.scheduler import DeliveryScheduler
-    from bot.frontdoor import RequestRunner
     from storage.db import make_engine, make_session_factory
 
     configure_logging(verbose=True)
