@@ -322,13 +322,16 @@ class _Outbox:
     """
 
     LIMIT = 64 * 1024 * 1024
+    BATCH = 1024 * 1024
+    """Bytes taken from the queue for one write: the pipe holds 64 KiB, so a bigger batch
+    would only wait, after copying a backlog of up to `LIMIT` bytes into one buffer."""
 
     def __init__(self, conn: Connection, *, limit: int = LIMIT) -> None:
         self._conn = conn
         self._fd = conn.fileno()
         os.set_blocking(self._fd, False)
         self._limit = limit
-        self._queue: list[bytes] = []
+        self._queue: deque[bytes] = deque()
         self._queued = 0  # bytes queued or being written
         self._changed = threading.Condition()
         self._closed = False
@@ -359,7 +362,10 @@ class _Outbox:
                         self._changed.wait()
                     if self._closed:
                         return
-                    batch, self._queue = self._queue, []
+                    batch, size = [], 0
+                    while self._queue and size < self.BATCH:
+                        batch.append(self._queue.popleft())
+                        size += len(batch[-1])
                 written = self._write(memoryview(b"".join(batch)))
                 with self._changed:
                     self._queued -= written
