@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.kwargs_injection.args import Args
@@ -90,27 +91,22 @@ class Routes:
 
 def register_actions(app: App, routes: Routes) -> None:
     """Every `block_actions` click goes to `routes`, by the clicked element's `action_id`."""
-
-    def route_action(args: Args) -> None:
-        action = args.action or {}
-        route = routes.find(str(action.get("action_id", "")))
-        if route is None:  # only without a fallback, and then Bolt would not have matched
-            args.ack()
-            return
-        route(args)
-
-    app.block_action(routes.pattern())(route_action)
+    app.block_action(routes.pattern())(_listener(routes, lambda args: args.action, "action_id"))
 
 
 def register_views(app: App, routes: Routes) -> None:
     """Every `view_submission` of a routed `callback_id` goes to `routes`."""
+    app.view_submission(routes.pattern())(_listener(routes, lambda args: args.view, "callback_id"))
 
-    def route_view(args: Args) -> None:
-        view = args.view or {}
-        route = routes.find(str(view.get("callback_id", "")))
-        if route is None:
+
+def _listener(
+    routes: Routes, payload: Callable[[Args], dict[str, Any] | None], key: str
+) -> Callable[[Args], None]:
+    def route(args: Args) -> None:
+        found = routes.find(str((payload(args) or {}).get(key, "")))
+        if found is None:  # only without a fallback, and then Bolt would not have matched
             args.ack()
             return
-        route(args)
+        found(args)
 
-    app.view_submission(routes.pattern())(route_view)
+    return route
