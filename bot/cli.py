@@ -1,4 +1,5 @@
-"""The `closedset` command: serve, db upgrade, keygen, cast import, schedule import/show."""
+"""The `closedset` command: serve, deliver, db upgrade, keygen, cast import, schedule
+import/show."""
 
 from __future__ import annotations
 
@@ -33,11 +34,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser(
+    serve = sub.add_parser(
         "serve",
         help="run the bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)",
         description="Run the bot. Socket Mode when SLACK_APP_TOKEN is set, otherwise "
-        "HTTP on PORT with POST /slack/events and GET /healthz.",
+        "HTTP on PORT with POST /slack/events and GET /healthz. Planned messages (prompts, "
+        "reminders) are sent by the same process unless --no-deliver.",
+    )
+    serve.add_argument(
+        "--no-deliver",
+        action="store_true",
+        help="answer Slack only; run `closedset deliver` (one or more) to send planned messages",
+    )
+    sub.add_parser(
+        "deliver",
+        help="send planned messages only (for deployments that run `serve --no-deliver`)",
+        description="Run the delivery dispatcher alone: prompts, nudges and reminders are "
+        "sent when due. Several can share a PostgreSQL database with several `serve "
+        "--no-deliver` processes; each message is still sent once.",
     )
 
     db = sub.add_parser("db", help="database maintenance")
@@ -113,13 +127,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         env = environment(args.env_file)
         settings = load_settings(
-            env, need_slack=args.command in ("serve", "cast"), serving=args.command == "serve"
+            env,
+            need_slack=args.command in ("serve", "deliver", "cast"),
+            serving=args.command == "serve",
         )
-        configure_logging(verbose=args.command == "serve")
+        configure_logging(verbose=args.command in ("serve", "deliver"))
         if args.command == "serve":
             from bot.serve import serve
 
-            return serve(settings)
+            return serve(settings, deliver=not args.no_deliver)
+        if args.command == "deliver":
+            from bot.serve import deliver
+
+            return deliver(settings)
         return _run(args, settings)
     except ConfigError as error:
         print(f"closedset: {error}", file=sys.stderr)

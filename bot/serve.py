@@ -1,4 +1,11 @@
-"""`closedset serve`: wire the parts together and run until SIGTERM/SIGINT."""
+"""`closedset serve` and `closedset deliver`: wire the parts together and run until
+SIGTERM/SIGINT.
+
+`serve` is one process that answers Slack (HTTP or Socket Mode; every request through Bolt,
+slow work on the bounded job worker) and, unless `--no-deliver`, runs the delivery dispatcher
+too. `deliver` runs the dispatcher alone. The database rows are the delivery schedule, so any
+number of `serve --no-deliver` and `deliver` processes can share a PostgreSQL database.
+"""
 
 from __future__ import annotations
 
@@ -16,23 +23,24 @@ from bot.app import create_app, make_client
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
 from bot.crypto import load_cipher
-from bot.deps import Deps
-from bot.frontdoor import FrontDoor
-from bot.heap import freeze_startup_heap
+from bot.delivery.dispatch import Dispatcher
+from bot.delivery.scheduler import DeliveryScheduler
+from bot.deps import Deps, Services
 from bot.server import HttpServer, stop_on_signals, wsgi_app
-from bot.worker import ProcessWorker, WorkerFailed
-from handlers import commands
+from bot.worker import Worker
 from storage.db import make_session_factory, open_database
 
 log = logging.getLogger(__name__)
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, *, deliver: bool = True) -> int:
     cipher = load_cipher(settings)
     engine = open_database(settings)
     client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    worker = ProcessWorker(settings)
-    deps = Deps(make_session_factory(engine, cipher), SystemClock(), worker)
+    services = Services(make_session_factory(engine, cipher), SystemClock())
+    scheduler = _scheduler(services, settings) if deliver else None
+    worker = Worker(services, client, on_wake=scheduler.wake if scheduler else None)
+    deps = Deps(services.session_factory, services.clock, worker)
     try:
         app = create_app(
             client=client,
@@ -40,27 +48,49 @@ def serve(settings: Settings) -> int:
             deps=deps,
         )
     except (BoltError, SlackApiError) as error:
+        worker.shutdown()
         raise ConfigError(
             f"Slack did not accept SLACK_BOT_TOKEN ({_reason(error)}); check the token in .env."
         ) from None
+    if scheduler is not None:
+        scheduler.start()
     try:
-        try:
-            worker.start()
-        except WorkerFailed:
-            raise ConfigError(
-                "the job worker process could not start (its error is above); check "
-                "DATABASE_URL and CLOSEDSET_ENCRYPTION_KEY."
-            ) from None
-        freeze_startup_heap()
         if settings.socket_mode:
             _socket_mode(app, settings)
         else:
             _http(app, engine, settings, worker)
     finally:
         worker.shutdown()  # jobs already accepted are finished, not dropped
+        if scheduler is not None:
+            scheduler.shutdown()
         engine.dispose()
     log.info("stopped")
     return 0
+
+
+def deliver(settings: Settings) -> int:
+    """The delivery dispatcher alone, for deployments that run `serve --no-deliver`."""
+    engine = open_database(settings)
+    services = Services(make_session_factory(engine, load_cipher(settings)), SystemClock())
+    scheduler = _scheduler(services, settings)
+    stopped = threading.Event()
+    stop_on_signals(stopped.set)
+    scheduler.start()
+    log.info("delivering planned messages (sweep every %s s)", settings.delivery_sweep_seconds)
+    try:
+        stopped.wait()
+    finally:
+        scheduler.shutdown()
+        engine.dispose()
+    log.info("stopped")
+    return 0
+
+
+def _scheduler(services: Services, settings: Settings) -> DeliveryScheduler:
+    client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    return DeliveryScheduler(
+        Dispatcher(services, client), sweep_seconds=settings.delivery_sweep_seconds
+    )
 
 
 def _reason(error: Exception) -> str:
@@ -69,13 +99,9 @@ def _reason(error: Exception) -> str:
     return type(error).__name__
 
 
-def _http(app: App, engine: Engine, settings: Settings, worker: ProcessWorker) -> None:
-    assert settings.slack_signing_secret is not None  # config requires it without Socket Mode
-    front_door = FrontDoor(settings.slack_signing_secret, worker, takes_text=commands.is_known)
+def _http(app: App, engine: Engine, settings: Settings, worker: Worker) -> None:
     server = HttpServer(
-        wsgi_app(app, engine, ready=worker.ready, front_door=front_door),
-        host="0.0.0.0",
-        port=settings.port,
+        wsgi_app(app, engine, ready=worker.ready), host="0.0.0.0", port=settings.port
     )
     stop_on_signals(server.stop)
     log.info("serving HTTP on port %s: POST /slack/events, GET /healthz", server.port)

@@ -9,10 +9,9 @@ is not for production.
 
 from __future__ import annotations
 
-import io
 import signal
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
 
@@ -21,35 +20,26 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 from waitress.server import create_server
 
-from bot.frontdoor import FrontDoor
 from storage.db import ping
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-def wsgi_app(
-    app: App,
-    engine: Engine,
-    *,
-    ready: Callable[[], bool] = lambda: True,
-    front_door: FrontDoor | None = None,
-) -> WSGIApp:
-    """Slack's endpoint and the health check; `ready` adds a check of other parts (the job
-    worker) to the database's. With a `front_door`, the commands and clicks it takes are
-    acknowledged here and run by the worker; the rest goes to Bolt."""
+MAX_BODY = 1024 * 1024
+"""Slack's requests are a few KB (a click on a long message, tens of KB); a bigger body is
+refused with 413 by waitress, from its Content-Length, before it is read."""
+
+
+def wsgi_app(app: App, engine: Engine, *, ready: Callable[[], bool] = lambda: True) -> WSGIApp:
+    """Slack's endpoint, handed to Bolt as is, and the health check; `ready` adds a check of
+    other parts (the job worker) to the database's."""
     slack = SlackRequestHandler(app)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "")
         if path == "/slack/events" and method == "POST":
-            if front_door is not None:
-                body = _read_body(environ)
-                if front_door.take(body, _headers(environ, FRONT_DOOR_HEADERS)):
-                    start_response("200 OK", [("Content-Length", "0")])
-                    return [b""]
-                environ["wsgi.input"] = io.BytesIO(body)  # Bolt reads it again
             result: Iterable[bytes] = slack(environ, start_response)
             return result
         if path == "/healthz" and method in ("GET", "HEAD"):
@@ -72,29 +62,6 @@ def wsgi_app(
     return application
 
 
-FRONT_DOOR_HEADERS = ("content-type", "x-slack-request-timestamp", "x-slack-signature")
-
-
-def _headers(environ: dict[str, Any], names: Sequence[str]) -> dict[str, str]:
-    """The named request headers (lower-case names) from a WSGI environ."""
-    found: dict[str, str] = {}
-    for name in names:
-        key = "CONTENT_TYPE" if name == "content-type" else "HTTP_" + name.upper().replace("-", "_")
-        value = environ.get(key)
-        if value is not None:
-            found[name] = value
-    return found
-
-
-def _read_body(environ: dict[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    body: bytes = environ["wsgi.input"].read(length) if length > 0 else b""
-    return body
-
-
 class HttpServer:
     """waitress on host:port (port 0 picks a free one), stoppable from any thread."""
 
@@ -106,6 +73,7 @@ class HttpServer:
             threads=threads,
             ident="closedset",
             channel_timeout=30,
+            max_request_body_size=MAX_BODY,
             clear_untrusted_proxy_headers=True,
         )
         self.port: int = self._server.effective_port  # type: ignore[union-attr]

@@ -1,16 +1,20 @@
-"""Jobs: the work done after Slack has been answered.
+"""Jobs: the work done after Slack has been answered, on one bounded pool of threads.
 
 Slack wants an answer within 3 seconds, and with `process_before_response=True` Bolt sends it
-only when the listener returns; so listeners acknowledge and hand the rest (queries, Web API
-calls, posts to `response_url`) to a worker as a *job*: a module-level function and a payload of
-plain data (ids and Slack's own request fields), never live objects.
+when the listener returns; so a listener acknowledges and hands the rest (queries, Web API
+calls, posts to `response_url`) to the worker as a *job*: a function and a payload of plain
+data (ids and Slack's own request fields), never live objects.
 
-`serve` runs jobs in a separate worker process (`ProcessWorker`), at the lowest CPU priority:
-the web process then only verifies, acknowledges and forwards, so a burst of work holds up
-neither the acknowledgements of later requests on the GIL nor, as much, their share of the CPU
-(measured in `bench/RESULTS.md`). Over HTTP, commands and clicks are forwarded before Bolt
-even sees them (`bot.frontdoor`): their job is the request itself, which the worker runs
-through Bolt. Tests use `InProcessWorker`, which runs the very same jobs on threads.
+The worker is a pool of threads in the serving process, sized by what a job waits on rather
+than by the CPU: nearly all of a job's time is a Slack round trip (~100 ms) or the database, so
+answering 50 requests a second needs several jobs in flight at once — 4 threads at 100 ms
+each top out at 40 answers a second. It is bounded twice: at most `threads` jobs run, and at
+most `capacity` wait; past that `submit` raises `Busy` and the listener tells the user to try
+again, rather than let memory grow with a backlog nobody will wait for.
+
+Modal openers are *urgent*: a `trigger_id` is good for 3 seconds. Urgent jobs are taken before
+any other, and `urgent_threads` of the threads take nothing else, so a modal still opens when
+every other thread is waiting on a slow Slack.
 
 A job's failure cannot reach Bolt's error handler, so `run_job` handles it the same way: a
 refusal is told to the user as is; anything else is logged under a reference and the user is
@@ -19,33 +23,29 @@ told that reference.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
-import os
-import select
-import signal
-import struct
 import threading
-import time
 import uuid
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
-from multiprocessing.connection import Connection, wait
-from multiprocessing.reduction import ForkingPickler
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.access import Refusal
-from bot.clock import SystemClock
-from bot.config import Settings
 from bot.deps import Services
-from bot.frontdoor import RequestRunner
+from bot.slackhosts import is_response_url
 
 log = logging.getLogger(__name__)
+
+BUSY = "Closed Set is very busy right now. Please try again in a moment."
+
+
+class Busy(Exception):
+    """The worker has as many jobs waiting as it may hold."""
 
 
 @dataclass(frozen=True)
@@ -57,27 +57,15 @@ class JobContext:
     response_url: str | None
     wake: Callable[[], None] = lambda: None
     """Call after planning deliveries due now: the dispatcher looks at once."""
-    requests: RequestRunner | None = None
-    """Runs requests the front door acknowledged (`bot.frontdoor`)."""
 
     def respond(self) -> Respond:
-        if not self.response_url:
-            raise RuntimeError("this job has no response_url to answer")
-        return Respond(response_url=self.response_url)
+        url = self.response_url
+        if not url or not is_response_url(url, api_url=self.client.base_url):
+            raise RuntimeError("this job has no response_url on Slack's hosts to answer")
+        return Respond(response_url=url)
 
 
 Job = Callable[[JobContext, Any], None]
-
-
-class Worker(Protocol):
-    def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None: ...
-
-    def wake(self) -> None:
-        """Have the delivery dispatcher look for due rows now."""
-
-    def ready(self) -> bool: ...
-
-    def shutdown(self) -> None: ...
 
 
 def run_job(context: JobContext, job: Job, payload: Any) -> None:
@@ -85,413 +73,172 @@ def run_job(context: JobContext, job: Job, payload: Any) -> None:
     try:
         job(context, payload)
     except Refusal as refusal:
-        _tell(context.response_url, str(refusal))
+        tell(context, str(refusal))
     except Exception as error:
         ref = uuid.uuid4().hex[:8]
         log.error("%s failed (ref %s, %s)", _name(job), ref, type(error).__name__, exc_info=error)
-        _tell(
-            context.response_url,
+        tell(
+            context,
             f"Sorry, something went wrong on our side (ref {ref}). Please try again; if it "
             "keeps happening, give this reference to your admin.",
         )
 
 
-WORKER_NICENESS = 19
-
-
-def yield_the_cpu() -> None:
-    """Put this thread, and the threads it starts from now on, behind every other process.
-
-    Jobs yield the CPU to acknowledgements: Slack allows 3 seconds to acknowledge, while an
-    answer can wait its turn for the moments of a burst; an idle machine loses nothing. Linux's
-    SCHED_IDLE class gives way at once when an acknowledging thread wakes up; a low-priority
-    thread of the normal class (niceness 19, elsewhere) may first finish its time slice. With
-    the web process and the worker on one CPU, ack p99 measured 1.2-1.7x the bare app's at
-    niceness 19 and 1.1-1.6x under SCHED_IDLE (`bench/RESULTS.md`). The price, the same in
-    kind for both: on a CPU kept fully busy by other work, jobs wait until it eases.
-    """
+def tell(context: JobContext, text: str) -> None:
+    """An ephemeral line to the user through the request's `response_url`, if it has one on
+    Slack's hosts; a failure to tell is logged, not raised."""
+    if not context.response_url:
+        return
     try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        os.nice(WORKER_NICENESS)
-
-
-LOST = "Sorry, that did not go through on our side. Please try again."
+        context.respond()(text=text, response_type="ephemeral", replace_original=False)
+    except Exception as error:
+        log.warning("could not tell the user (%s)", type(error).__name__)
 
 
 def _name(job: Job) -> str:
     return getattr(job, "__name__", "job")
 
 
-def _tell(response_url: str | None, text: str) -> None:
-    if not response_url:
-        return
-    try:
-        Respond(response_url=response_url)(
-            text=text, response_type="ephemeral", replace_original=False
-        )
-    except Exception as error:
-        log.warning("could not tell the user (%s)", type(error).__name__)
+URGENT, NORMAL = 0, 1
 
 
-class InProcessWorker:
-    """Jobs on a thread pool in this process; `wake` runs `on_wake` there too (tests pass a
-    dispatcher's `run_due`, or a scheduler's `wake`)."""
+class Worker:
+    """The bounded pool. `on_wake` runs, as a job, when something asks the delivery
+    dispatcher to look now (`serve` passes its scheduler's `wake`; tests a dispatcher's
+    `run_due`)."""
 
     def __init__(
         self,
         services: Services,
         client: WebClient,
         *,
-        threads: int = 4,
+        threads: int = 32,
+        urgent_threads: int = 4,
+        capacity: int = 2000,
         on_wake: Callable[[], object] | None = None,
     ) -> None:
+        if not 0 < urgent_threads < threads:
+            raise ValueError("urgent_threads must be at least 1 and fewer than threads")
         self._services = services
         self._client = client
-        self._pool: Executor = ThreadPoolExecutor(threads, thread_name_prefix="job")
+        self._capacity = capacity
         self._on_wake = on_wake
-        self._runner = RequestRunner(services, client, self.wake)
-
-    def ready(self) -> bool:
-        return True
-
-    def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None:
-        context = JobContext(self._services, self._client, response_url, self.wake, self._runner)
-        self._pool.submit(run_job, context, job, payload)
-
-    def wake(self) -> None:
-        if self._on_wake is not None:
-            self._pool.submit(_call_logged, self._on_wake)
-
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=True)
-
-
-class InlineWorker:
-    """Runs each job at once, on the calling thread: the worker that listeners see when they
-    already run in the worker (`bot.frontdoor.RequestRunner`), and the benchmarks' profiler's."""
-
-    def __init__(
-        self,
-        services: Services,
-        client: WebClient,
-        *,
-        wake: Callable[[], None] = lambda: None,
-        requests: RequestRunner | None = None,
-    ) -> None:
-        self._services, self._client = services, client
-        self._wake, self._requests = wake, requests
-
-    def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None:
-        context = JobContext(self._services, self._client, response_url, self._wake, self._requests)
-        run_job(context, job, payload)
-
-    def wake(self) -> None:
-        self._wake()
-
-    def ready(self) -> bool:
-        return True
-
-    def shutdown(self) -> None:
-        pass
-
-
-class WorkerFailed(Exception):
-    """The worker process could not start (its own error is in the log)."""
-
-
-class ProcessWorker:
-    """Jobs in a worker process of its own, started fresh (spawn) from the settings.
-
-    The web process only pickles a job into a pipe (a few microseconds, no helper threads that
-    would compete for the GIL with the next request), and never waits for it: see `_Outbox`.
-    The worker runs jobs on a few threads and publishes, in shared memory, the sequence number
-    up to which every job has finished. If the worker dies, the jobs past that mark are the
-    ones lost: each user is told, and a new worker is started.
-    """
-
-    def __init__(self, settings: Settings, *, threads: int = 4) -> None:
-        self._settings = settings
-        self._threads = threads
-        self._context = get_context("spawn")
-        self._lock = threading.Lock()
-        self._seq = 0
-        self._sent: deque[tuple[int, str | None]] = deque()  # (sequence, response_url)
-        self._stopping = False
-        self._launch()
-        threading.Thread(target=self._watch, name="worker-watch", daemon=True).start()
-
-    def _launch(self) -> None:
-        reader, writer = self._context.Pipe(duplex=False)
-        self._outbox = _Outbox(writer)
-        self._done = self._context.Value("q", self._seq, lock=False)
-        self._ready = self._context.Event()
-        self._process = self._context.Process(
-            target=_worker_main,
-            args=(self._settings, reader, self._done, self._ready, self._threads),
-            name="closedset-worker",
-            daemon=False,
-        )
-        self._process.start()
-        reader.close()
-
-    def start(self, timeout: float = 60) -> None:
-        """Wait until the worker is ready, so a worker that cannot start (database, key)
-        stops `serve` at once."""
-        deadline = time.monotonic() + timeout
-        while not self._ready.wait(0.1):
-            if not self._process.is_alive() or time.monotonic() > deadline:
-                raise WorkerFailed("the job worker process did not start")
-
-    def ready(self) -> bool:
-        """Whether a worker process is up and taking jobs."""
-        with self._lock:
-            return self._process.is_alive() and self._ready.is_set()
-
-    def submit(self, job: Job, payload: Any, *, response_url: str | None) -> None:
-        with self._lock:
-            self._seq += 1
-            try:
-                self._outbox.send((self._seq, job, payload, response_url))
-            except OSError:
-                sent = False  # no worker right now (it died and is being replaced)
-            else:
-                sent = True
-                self._sent.append((self._seq, response_url))
-                done = self._done.value
-                while self._sent and self._sent[0][0] <= done:
-                    self._sent.popleft()
-        if not sent:
-            log.error("job %s not sent: the worker process is down", _name(job))
-            _tell(response_url, LOST)
-
-    def wake(self) -> None:
-        self.submit(_wake, None, response_url=None)
-
-    def _watch(self) -> None:
-        """Wait for the worker to exit; unless we are stopping, tell the users whose jobs it
-        lost, and start another (after a pause, so a worker that keeps failing does not spin)."""
-        while True:
-            wait([self._process.sentinel])
-            with self._lock:
-                if self._stopping:
-                    return
-                done = self._done.value
-                lost = [url for seq, url in self._sent if seq > done]
-                self._sent.clear()
-                self._outbox.close()
-            log.error("the job worker process died; %d job(s) lost; starting another", len(lost))
-            for url in lost:
-                _tell(url, LOST)
-            time.sleep(1)
-            with self._lock:
-                if self._stopping:
-                    return
-                self._launch()
-
-    def shutdown(self, timeout: float = 60) -> None:
-        """Finish the jobs already submitted, then stop the process."""
-        with self._lock:
-            self._stopping = True
-        self._outbox.drain(timeout)
-        dropped = self._outbox.close()  # the worker finishes what it has received, then exits
-        if dropped:
-            log.error("%d job(s) never reached the worker before it stopped", dropped)
-        self._process.join(timeout)
-        if self._process.is_alive():
-            log.error("the job worker did not stop within %s s; terminating it", timeout)
-            self._process.terminate()
-            self._process.join(5)
-
-
-class _Outbox:
-    """The web process's end of the job pipe: a request thread only queues its job here and
-    goes on; a thread of the outbox's own writes what is queued into the pipe, in order,
-    batched, as the pipe has room.
-
-    Measured under a saturating load (`bench/RESULTS.md`): a request thread that wrote the
-    pipe itself was held up to 45 ms by a full pipe (a worker behind, at the lowest priority),
-    and threads waiting on one another's writes (each write lets go of the GIL, and with it,
-    of the lock around the pipe) cut throughput at 50 concurrent requests by half.
-
-    Messages are framed as `multiprocessing.Connection.send` frames them (a 4-byte big-endian
-    length, then the pickle), so the worker reads them with `Connection.recv`. The queue is
-    bounded: past `limit` bytes (tens of thousands of jobs: a worker that has stopped keeping
-    up at all) a send waits for room, as a plain pipe would, rather than let the web process
-    grow without end.
-    """
-
-    LIMIT = 64 * 1024 * 1024
-    BATCH = 1024 * 1024
-    """Bytes taken from the queue for one write: the pipe holds 64 KiB, so a bigger batch
-    would only wait, after copying a backlog of up to `LIMIT` bytes into one buffer."""
-
-    def __init__(self, conn: Connection, *, limit: int = LIMIT) -> None:
-        self._conn = conn
-        self._fd = conn.fileno()
-        os.set_blocking(self._fd, False)
-        self._limit = limit
-        self._queue: deque[bytes] = deque()
-        self._queued = 0  # bytes queued or being written
+        self._queue: list[tuple[int, int, Job, Any, str | None]] = []
+        self._order = itertools.count()
         self._changed = threading.Condition()
-        self._closed = False
-        self._broken = False
-        threading.Thread(target=self._feed, name="worker-feed", daemon=True).start()
-
-    def send(self, message: Any) -> None:
-        """Queue `message`; raises OSError once the worker's end is known to be gone."""
-        data = ForkingPickler.dumps(message)  # a view of the pickle: copied once, below
-        if len(data) > 0x7FFFFFFF:
-            raise ValueError("a job's payload must be well under 2 GiB")
-        frame = struct.pack("!i", len(data)) + data
-        with self._changed:
-            self._changed.wait_for(lambda: self._queued < self._limit or self._closed)
-            if self._closed or self._broken:
-                raise OSError("the job pipe is closed")
-            self._queue.append(frame)
-            self._queued += len(frame)
-            self._changed.notify_all()
-
-    def _feed(self) -> None:
-        """The only user of the pipe's descriptor, and the one to close it: so it is never
-        closed (and its number reused by a new worker's pipe) under a write."""
-        try:
-            while True:
-                with self._changed:
-                    while not self._queue and not self._closed:
-                        self._changed.wait()
-                    if self._closed:
-                        return
-                    batch, size = [], 0
-                    while self._queue and size < self.BATCH:
-                        batch.append(self._queue.popleft())
-                        size += len(batch[-1])
-                written = self._write(memoryview(b"".join(batch)))
-                with self._changed:
-                    self._queued -= written
-                    if self._broken or self._closed:
-                        self._queue.clear()  # the worker is gone; its watcher tells the users
-                        self._queued = 0
-                    self._changed.notify_all()
-                    if self._broken or self._closed:
-                        return
-        finally:
-            self._conn.close()
-
-    def _write(self, data: memoryview) -> int:
-        """Write all of `data` unless the pipe breaks or the outbox closes meanwhile."""
-        done = 0
-        while done < len(data) and not self._closed:
-            try:
-                done += os.write(self._fd, data[done:])
-            except BlockingIOError:
-                select.select([], [self._fd], [], 0.1)  # room, or a look at `_closed`
-            except OSError:
-                self._broken = True
-                break
-        return done
-
-    def drain(self, timeout: float) -> bool:
-        """Wait until everything queued is in the pipe."""
-        with self._changed:
-            return self._changed.wait_for(
-                lambda: self._queued == 0 or self._closed or self._broken, timeout
+        self._urgent_waiting = 0
+        self._notices_waiting = 0
+        self._stopping = False
+        self._threads = [
+            threading.Thread(
+                target=self._run, args=(i < urgent_threads,), name=f"job-{i}", daemon=True
             )
+            for i in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def close(self) -> int:
-        """Drop what is still queued (returns how many jobs that was); the feeding thread
-        closes the pipe (within 0.1 s)."""
+    def submit(
+        self, job: Job, payload: Any, *, response_url: str | None, urgent: bool = False
+    ) -> None:
+        """Queue `job`; raises `Busy` when `capacity` jobs are already waiting (urgent jobs
+        may use a tenth more, so a burst of clicks does not refuse the modal openers)."""
+        limit = self._capacity + (self._capacity // 10 if urgent else 0)
         with self._changed:
-            self._closed = True
-            dropped = len(self._queue)
-            self._queue.clear()
-            self._queued = 0
+            if self._stopping:
+                raise Busy("the worker is stopping")
+            if len(self._queue) >= limit:
+                raise Busy(f"{len(self._queue)} jobs waiting")
+            heapq.heappush(
+                self._queue,
+                (URGENT if urgent else NORMAL, next(self._order), job, payload, response_url),
+            )
+            if urgent:
+                self._urgent_waiting += 1
+            self._changed.notify_all()  # one `notify` could wake an urgent-only thread
+
+    NOTICES = 200
+
+    def notice(self, job: Job, payload: Any, *, response_url: str | None) -> bool:
+        """Queue a short job that tells a user something (that we are busy, that something
+        failed), ahead of other work and outside `capacity`: up to `NOTICES` of them wait at
+        once; past that it is dropped (and logged). Returns whether it was queued."""
+        with self._changed:
+            if self._stopping or self._notices_waiting >= self.NOTICES:
+                log.warning("a notice to a user was dropped: %d already waiting", self.NOTICES)
+                return False
+            self._notices_waiting += 1
+            counted: Job = _Notice(job)
+            heapq.heappush(self._queue, (URGENT, next(self._order), counted, payload, response_url))
+            self._urgent_waiting += 1
             self._changed.notify_all()
-        return dropped
+        return True
 
+    def _noticed(self) -> None:
+        with self._changed:
+            self._notices_waiting -= 1
 
-def _worker_main(
-    settings: Settings, reader: Connection, done: Any, ready: Any, threads: int
-) -> None:
-    """The worker process: run jobs from `reader` until it closes, then finish and exit."""
-    # The parent decides when to stop: a signal to the whole process group must not kill
-    # jobs half-way; the parent closes the pipe and the jobs already sent are finished.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    # ...but a parent that was killed outright (SIGKILL) cannot: then go too, not linger.
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    yield_the_cpu()
-    from bot.app import make_client
-    from bot.cli import configure_logging
-    from bot.crypto import load_cipher
-    from bot.delivery.dispatch import Dispatcher
-    from bot.delivery.scheduler import DeliveryScheduler
-    from storage.db import make_engine, make_session_factory
-
-    configure_logging(verbose=True)
-    engine = make_engine(settings.database_url)
-    services = Services(make_session_factory(engine, load_cipher(settings)), SystemClock())
-    client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    scheduler = DeliveryScheduler(
-        Dispatcher(services, client), sweep_seconds=settings.delivery_sweep_seconds
-    )
-    runner = RequestRunner(services, client, scheduler.wake)
-    mark = _Watermark(done)
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="job")
-    scheduler.start()
-    from bot.heap import freeze_startup_heap
-
-    freeze_startup_heap()
-    ready.set()
-    while True:
+    def wake(self) -> None:
+        """Have the delivery dispatcher look for due rows now (a wake-up is never refused:
+        were it dropped, the sweep would still find the rows within seconds)."""
+        if self._on_wake is None:
+            return
         try:
-            seq, job, payload, response_url = reader.recv()
-        except EOFError:
-            break
-        context = JobContext(services, client, response_url, scheduler.wake, runner)
-        pool.submit(_run_and_mark, context, job, payload, mark, seq)
-    pool.shutdown(wait=True)
-    scheduler.shutdown()
-    engine.dispose()
+            self.submit(_wake, self._on_wake, response_url=None)
+        except Busy:
+            log.warning("wake-up not queued: the worker is full; the sweep will find the rows")
+
+    def ready(self) -> bool:
+        return not self._stopping and all(thread.is_alive() for thread in self._threads)
+
+    def waiting(self) -> int:
+        with self._changed:
+            return len(self._queue)
+
+    def shutdown(self, timeout: float = 30) -> None:
+        """Finish the jobs already accepted (up to `timeout` seconds), then stop."""
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+        for thread in self._threads:
+            thread.join(timeout)
+        left = self.waiting()
+        if left:
+            log.error("%d job(s) were not run before the worker stopped", left)
+
+    def _take(self, urgent_only: bool) -> tuple[Job, Any, str | None] | None:
+        with self._changed:
+            while True:
+                if self._queue and (not urgent_only or self._queue[0][0] == URGENT):
+                    priority, _, job, payload, url = heapq.heappop(self._queue)
+                    if priority == URGENT:
+                        self._urgent_waiting -= 1
+                    return job, payload, url
+                if self._stopping and not self._queue:
+                    return None
+                if self._stopping and urgent_only and not self._urgent_waiting:
+                    return None
+                self._changed.wait()
+
+    def _run(self, urgent_only: bool) -> None:
+        while (taken := self._take(urgent_only)) is not None:
+            job, payload, url = taken
+            context = JobContext(self._services, self._client, url, self.wake)
+            if isinstance(job, _Notice):
+                self._noticed()
+                job = job.job
+            run_job(context, job, payload)
 
 
-def _wake(job: JobContext, payload: None) -> None:
-    job.wake()
+@dataclass(frozen=True)
+class _Notice:
+    """A job queued by `Worker.notice` (counted apart from other work)."""
+
+    job: Job
+
+    def __call__(self, context: JobContext, payload: Any) -> None:
+        self.job(context, payload)
 
 
-def _call_logged(fn: Callable[[], object]) -> None:
-    try:
-        fn()
-    except Exception as error:
-        log.error("wake-up failed (%s)", type(error).__name__, exc_info=error)
-
-
-class _Watermark:
-    """Publishes the highest sequence number up to which every job has finished."""
-
-    def __init__(self, shared: Any) -> None:
-        self._shared = shared
-        self._finished: set[int] = set()
-        self._lock = threading.Lock()
-
-    def finished(self, seq: int) -> None:
-        with self._lock:
-            self._finished.add(seq)
-            mark = self._shared.value
-            while mark + 1 in self._finished:
-                mark += 1
-                self._finished.discard(mark)
-            self._shared.value = mark
-
-
-def _run_and_mark(context: JobContext, job: Job, payload: Any, mark: _Watermark, seq: int) -> None:
-    try:
-        run_job(context, job, payload)
-    finally:
-        mark.finished(seq)
-
-
-def _exit_with_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(1)
-    os._exit(0)
+def _wake(job: JobContext, on_wake: Callable[[], object]) -> None:
+    on_wake()

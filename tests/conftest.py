@@ -23,10 +23,8 @@ from bot.config import normalize_database_url
 from bot.crypto import Cipher, generate_key
 from bot.delivery.dispatch import Dispatcher, Result
 from bot.deps import Deps, Services
-from bot.frontdoor import FrontDoor
 from bot.server import HttpServer, wsgi_app
-from bot.worker import InProcessWorker
-from handlers import commands
+from bot.worker import Worker
 from storage.db import make_engine, make_session_factory, upgrade
 from tests import privacy
 from tests.signing import SlackSender
@@ -157,15 +155,17 @@ def app(
     clock = FixedClock(NOW)
     client = make_client(token=BOT_TOKEN, base_url=standin.api_url)
     dispatcher = Dispatcher(Services(session_factory, clock), client, threads=4)
-    worker = InProcessWorker(
-        Services(session_factory, clock), client, threads=2, on_wake=dispatcher.run_due
+    worker = Worker(
+        Services(session_factory, clock),
+        client,
+        threads=6,
+        urgent_threads=2,
+        on_wake=dispatcher.run_due,
     )
     deps = Deps(session_factory, clock, worker)
     bolt = create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps)
     server = HttpServer(
-        wsgi_app(
-            bolt, engine, front_door=FrontDoor(SIGNING_SECRET, worker, takes_text=commands.is_known)
-        ),
+        wsgi_app(bolt, engine),
         host="127.0.0.1",
         port=0,
         threads=4,

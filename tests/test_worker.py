@@ -1,13 +1,12 @@
-"""Jobs after the acknowledgement: run in a real worker process as under `serve`, refusals and
-failures told to the user, and a job whose process dies reported, not lost quietly."""
+"""The job worker: one bounded pool in the serving process. Refusals and failures are told to
+the user; a full worker refuses new work instead of growing; modal openers go first and have
+threads of their own; a `response_url` off Slack's hosts is never posted to."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import threading
 import time
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,12 +14,10 @@ import pytest
 from bot.access import Refusal
 from bot.app import make_client
 from bot.clock import SystemClock
-from bot.config import Settings
 from bot.crypto import Cipher, generate_key
 from bot.deps import Services
-from bot.worker import InProcessWorker, JobContext, ProcessWorker, _Outbox
-from handlers.commands import run_subcommand
-from storage.db import make_engine, make_session_factory, upgrade
+from bot.worker import Busy, JobContext, Worker, tell
+from storage.db import make_engine, make_session_factory
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
 
 
@@ -32,88 +29,46 @@ def crash(job: JobContext, payload: Any) -> None:
     raise RuntimeError("secret answer text must not reach the user")
 
 
-def die(job: JobContext, payload: Any) -> None:
-    os._exit(1)  # the worker process dies mid-job
+def wait_for(job: JobContext, event: threading.Event) -> None:
+    event.wait(10)
 
 
-def _settings(tmp_path: Path, standin: SlackStandIn) -> Settings:
-    url = f"sqlite:///{tmp_path}/w.db"
-    upgrade(make_engine(url))
-    return Settings(
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret="s",
-        slack_app_token=None,
-        slack_api_url=standin.api_url,
-        database_url=url,
-        port=0,
-        encryption_keys=(generate_key(),),
-    )
+def hold(pool: Worker, release: threading.Event, *, urgent: bool = False) -> None:
+    """Occupy one thread of `pool` until `release` is set (returns once it is occupied)."""
+    started = threading.Event()
+
+    def held(job: JobContext, payload: None) -> None:
+        started.set()
+        release.wait(10)
+
+    pool.submit(held, None, response_url=None, urgent=urgent)
+    assert started.wait(5)
 
 
-def _command(standin: SlackStandIn) -> dict[str, Any]:
-    return {
-        "text": "help",
-        "team_id": "T0TEST0001",
-        "user_id": "U0STRANGER",
-        "response_url": standin.response_url("commands"),
-    }
+def _services() -> Services:
+    engine = make_engine("sqlite://")
+    return Services(make_session_factory(engine, Cipher([generate_key()])), SystemClock())
 
 
-def test_process_worker_runs_a_job_and_recovers_from_a_dead_process(
-    tmp_path: Path, standin: SlackStandIn
-) -> None:
-    worker = ProcessWorker(_settings(tmp_path, standin))
-    try:
-        worker.start()
-        # Jobs run behind every acknowledgement: SCHED_IDLE on Linux.
-        pid = worker._process.pid
-        assert pid is not None and os.sched_getscheduler(pid) == os.SCHED_IDLE
-        command = _command(standin)
-        worker.submit(run_subcommand, command, response_url=command["response_url"])
-        answer = standin.wait_for("response_url", timeout=20)[-1].params
-        assert "/closedset setup" in str(answer["blocks"])
-
-        lost_url = standin.response_url("commands")
-        worker.submit(die, None, response_url=lost_url)
-        told = standin.wait_for("response_url", count=2, timeout=20)[-1]
-        assert (
-            told.path.endswith(
-                lost_url.rsplit("/", 3)[-3]
-                + "/"
-                + lost_url.rsplit("/", 2)[-2]
-                + "/"
-                + lost_url.rsplit("/", 1)[-1]
-            )
-            or True
-        )
-        assert "did not go through" in told.params["text"]
-        deadline = time.monotonic() + 30
-        while not worker.ready():  # a new worker process takes over
-            assert time.monotonic() < deadline, "no new worker process"
-            time.sleep(0.1)
-
-        again = _command(standin)
-        worker.submit(run_subcommand, again, response_url=again["response_url"])
-        assert standin.wait_for("response_url", count=3, timeout=30)[-1].params["blocks"]
-    finally:
-        worker.shutdown()
+def _worker(standin: SlackStandIn, **kwargs: Any) -> Worker:
+    return Worker(_services(), make_client(token=BOT_TOKEN, base_url=standin.api_url), **kwargs)
 
 
 @pytest.fixture
-def worker(tmp_path: Path, standin: SlackStandIn) -> InProcessWorker:
-    engine = make_engine(f"sqlite:///{tmp_path}/t.db")
-    services = Services(make_session_factory(engine, Cipher([generate_key()])), SystemClock())
-    return InProcessWorker(services, make_client(token=BOT_TOKEN, base_url=standin.api_url))
+def worker(standin: SlackStandIn) -> Iterator[Worker]:
+    pool = _worker(standin, threads=3, urgent_threads=1)
+    yield pool
+    pool.shutdown()
 
 
-def test_a_refusal_is_told_as_is(worker: InProcessWorker, standin: SlackStandIn) -> None:
+def test_a_refusal_is_told_as_is(worker: Worker, standin: SlackStandIn) -> None:
     worker.submit(refuse, None, response_url=standin.response_url("commands"))
     worker.shutdown()
     assert standin.last("response_url").params["text"] == "Only a coordinator can do that."
 
 
 def test_a_failure_is_told_by_reference_only(
-    worker: InProcessWorker, standin: SlackStandIn, caplog: pytest.LogCaptureFixture
+    worker: Worker, standin: SlackStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     worker.submit(crash, None, response_url=standin.response_url("commands"))
     worker.shutdown()
@@ -122,66 +77,120 @@ def test_a_failure_is_told_by_reference_only(
     assert any("crash failed" in r.getMessage() for r in caplog.records)
 
 
-def test_a_full_pipe_to_the_worker_never_blocks_a_request() -> None:
-    """The worker is behind (nobody reads): sends still return at once, and once it reads, it
-    gets every job, whole and in order, through the ordinary `Connection.recv`."""
-    reader, writer = multiprocessing.get_context("spawn").Pipe(duplex=False)
-    outbox = _Outbox(writer)
-    payload = "x" * 10_000  # 200 messages: some 2 MB, far beyond a pipe's 64 KiB
+def test_a_full_worker_refuses_new_work_and_runs_what_it_accepted(standin: SlackStandIn) -> None:
+    release = threading.Event()
+    pool = _worker(standin, threads=2, urgent_threads=1, capacity=3)
+    ran: list[int] = []
+
+    def count(job: JobContext, n: int) -> None:
+        ran.append(n)
+
     try:
-        slowest = 0.0
-        for seq in range(200):
-            started = time.perf_counter()
-            outbox.send((seq, payload))
-            slowest = max(slowest, time.perf_counter() - started)
-        assert slowest < 0.05
-        assert not outbox.drain(0.2)  # still waiting for the reader
-        received = [reader.recv() for _ in range(200)]
-        assert [seq for seq, _ in received] == list(range(200))
-        assert all(text == payload for _, text in received)
-        assert outbox.drain(5)
+        hold(pool, release)  # the one normal thread
+        for n in range(3):
+            pool.submit(count, n, response_url=None)
+        with pytest.raises(Busy):
+            pool.submit(count, 99, response_url=None)
+        assert pool.waiting() == 3
     finally:
-        outbox.close()
-        reader.close()
+        release.set()
+        pool.shutdown()
+    assert sorted(ran) == [0, 1, 2]
 
 
-def test_a_send_to_a_gone_worker_fails_rather_than_vanishing() -> None:
-    """Once the pipe is found broken, sends fail (the caller tells the user); the jobs queued
-    before that are the dead worker's lost jobs, which its watcher reports."""
-    reader, writer = multiprocessing.get_context("spawn").Pipe(duplex=False)
-    outbox = _Outbox(writer)
-    reader.close()
-    deadline = time.monotonic() + 5
-    with pytest.raises(OSError):
-        while time.monotonic() < deadline:
-            outbox.send((1, "job"))
-            time.sleep(0.01)
-    outbox.close()
-    with pytest.raises(OSError):
-        outbox.send((2, "job"))
+def test_modal_openers_run_while_every_other_thread_is_held(standin: SlackStandIn) -> None:
+    release = threading.Event()
+    opened = threading.Event()
+    pool = _worker(standin, threads=3, urgent_threads=1, capacity=50)
 
+    def open_modal(job: JobContext, payload: None) -> None:
+        opened.set()
 
-def test_a_worker_that_stopped_keeping_up_at_all_holds_sends_back() -> None:
-    """Past its limit the outbox waits for room, as a plain pipe would, instead of growing."""
-    reader, writer = multiprocessing.get_context("spawn").Pipe(duplex=False)
-    outbox = _Outbox(writer, limit=100_000)
-    sent: list[int] = []
-
-    def send_all() -> None:
-        for seq in range(100):  # 1 MB: far past the pipe's 64 KiB and the limit
-            outbox.send((seq, "x" * 10_000))
-            sent.append(seq)
-
-    sender = threading.Thread(target=send_all, daemon=True)
     try:
-        sender.start()
-        sender.join(0.5)
-        # Held: what was accepted fits in the pipe plus the limit (plus the frame that crossed it).
-        assert sender.is_alive() and 0 < len(sent) * 10_000 <= 65_536 + 100_000 + 10_010
-        received = [reader.recv() for _ in range(100)]
-        sender.join(5)
-        assert not sender.is_alive()
-        assert [seq for seq, _ in received] == list(range(100))
+        for _ in range(10):  # more slow work than threads: the normal threads are all held
+            pool.submit(wait_for, release, response_url=None)
+        started = time.monotonic()
+        pool.submit(open_modal, None, response_url=None, urgent=True)
+        assert opened.wait(3), "the modal opener waited behind slow work"
+        assert time.monotonic() - started < 1
     finally:
-        outbox.close()
-        reader.close()
+        release.set()
+        pool.shutdown()
+
+
+def test_urgent_jobs_are_taken_before_waiting_ones(standin: SlackStandIn) -> None:
+    release = threading.Event()
+    pool = _worker(standin, threads=2, urgent_threads=1, capacity=50)
+    order: list[str] = []
+    done = threading.Event()
+
+    def note(job: JobContext, name: str) -> None:
+        order.append(name)
+        if len(order) == 4:
+            done.set()
+
+    try:
+        hold(pool, release)  # the normal thread
+        hold(pool, release, urgent=True)  # and the urgent one
+        pool.submit(note, "normal-1", response_url=None)
+        pool.submit(note, "normal-2", response_url=None)
+        pool.submit(note, "urgent-1", response_url=None, urgent=True)
+        pool.submit(note, "urgent-2", response_url=None, urgent=True)
+        release.set()
+        assert done.wait(5)
+    finally:
+        release.set()
+        pool.shutdown()
+    assert order.index("urgent-1") < order.index("normal-1")
+    assert order.index("urgent-2") < order.index("normal-1")
+
+
+def test_a_notice_goes_out_even_when_the_worker_is_full(standin: SlackStandIn) -> None:
+    release = threading.Event()
+    pool = _worker(standin, threads=2, urgent_threads=1, capacity=1)
+
+    def busy(job: JobContext, payload: None) -> None:
+        tell(job, "busy, try again")
+
+    try:
+        hold(pool, release)
+        pool.submit(wait_for, release, response_url=None)  # waits: the worker is full
+        with pytest.raises(Busy):
+            pool.submit(wait_for, release, response_url=None)
+        assert pool.notice(busy, None, response_url=standin.response_url("actions"))
+        standin.wait_for("response_url", count=1, timeout=5)
+    finally:
+        release.set()
+        pool.shutdown()
+    assert standin.last("response_url").params["text"] == "busy, try again"
+
+
+def test_a_response_url_off_slacks_hosts_is_never_posted_to(
+    worker: Worker, standin: SlackStandIn
+) -> None:
+    for url in (
+        "https://evil.example.com/commands/1",
+        "http://hooks.slack.com/commands/1",  # not https
+        "https://hooks.slack.com.evil.example/commands/1",
+        "https://user:pw@hooks.slack.com/commands/1",
+        standin.response_url("x").replace("127.0.0.1", "localhost"),  # another origin
+    ):
+        worker.submit(refuse, None, response_url=url)
+    worker.shutdown()
+    assert standin.calls("response_url") == []
+
+
+def test_shutdown_finishes_accepted_jobs(standin: SlackStandIn) -> None:
+    pool = _worker(standin, threads=2, urgent_threads=1)
+    ran: list[int] = []
+
+    def slow(job: JobContext, n: int) -> None:
+        time.sleep(0.01)
+        ran.append(n)
+
+    for n in range(20):
+        pool.submit(slow, n, response_url=None)
+    pool.shutdown()
+    assert sorted(ran) == list(range(20))
+    with pytest.raises(Busy):
+        pool.submit(slow, 21, response_url=None)

@@ -44,7 +44,6 @@ class ImportedScene:
     after_midnight: bool = False
 
 
-
 @dataclass(frozen=True)
 class ImportedSchedule:
     """Every scene of a schedule file, in file order, scene numbers unique."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import App
 
 from bot.ids import (
@@ -27,44 +29,41 @@ from handlers.actions import (
     schedule_page,
     stale,
 )
-from handlers.routing import Routes, register_actions
 
 
 def register(app: App) -> None:
-    routes = Routes()
-    routes.add(ImportAction.APPLY, import_decision.apply)
-    routes.add(ImportAction.CANCEL, import_decision.cancel)
-    routes.add_prefix(f"{ScheduleAction.PAGE}_", schedule_page.handle)
-    routes.add(BoundaryAction.REVIEW, boundaries.review)
-    routes.add(BoundaryAction.CHANGES, boundaries.changes)
-    routes.add(BoundaryAction.TALK, boundaries.talk_clicked)
-    routes.add(BoundaryAction.WITHDRAW, boundaries.withdraw_clicked)
-    routes.add(CoordinatorAction.VIEW_ANSWER, coordinator.answer_clicked)
-    routes.add(CoordinatorAction.VIEW_STATUS, coordinator.status_clicked)
-    routes.add(CoordinatorAction.VIEW_FAILURE, coordinator.failure_clicked)
-    routes.add(CoordinatorAction.VIEW_NOTE, requests.view_note_clicked)
-    routes.add(CoordinatorAction.SIGN_OFF, coordinator.sign_off_clicked)
-    routes.add(CoordinatorAction.TAKE_BACK, coordinator.take_back_clicked)
-    routes.add(AdAction.SNOOZE, ad.snooze_clicked)
-    routes.add(AdAction.DONE, ad.done_clicked)
+    app.action(ImportAction.APPLY)(import_decision.apply)
+    app.action(ImportAction.CANCEL)(import_decision.cancel)
+    app.action(re.compile(rf"^{re.escape(ScheduleAction.PAGE)}_"))(schedule_page.handle)
+    app.action(BoundaryAction.REVIEW)(boundaries.review)
+    app.action(BoundaryAction.CHANGES)(boundaries.changes)
+    app.action(BoundaryAction.TALK)(boundaries.talk_clicked)
+    app.action(BoundaryAction.WITHDRAW)(boundaries.withdraw_clicked)
+    app.action(CoordinatorAction.VIEW_ANSWER)(coordinator.answer_clicked)
+    app.action(CoordinatorAction.VIEW_STATUS)(coordinator.status_clicked)
+    app.action(CoordinatorAction.VIEW_FAILURE)(coordinator.failure_clicked)
+    app.action(CoordinatorAction.VIEW_NOTE)(requests.view_note_clicked)
+    app.action(CoordinatorAction.SIGN_OFF)(coordinator.sign_off_clicked)
+    app.action(CoordinatorAction.TAKE_BACK)(coordinator.take_back_clicked)
+    app.action(AdAction.SNOOZE)(ad.snooze_clicked)
+    app.action(AdAction.DONE)(ad.done_clicked)
     for action in HomeAction:
-        routes.add(action, home.clicked)
-    routes.add(CheckinAction.GOOD, checkin.good_clicked)
-    routes.add(CheckinAction.ADJUST, checkin.adjust_clicked)
-    routes.add(CheckinAction.PAUSE, checkin.pause_clicked)
-    routes.add(CheckinAction.VIEW, checkin.view_clicked)
-    routes.add(ClosureAction.OK, closure.ok_clicked)
-    routes.add(ClosureAction.NOT_OK, closure.not_ok_clicked)
-    routes.add(ClosureAction.TALK, closure.talk_clicked)
-    routes.add(CoordinatorAction.VIEW_CLOSURE, closure.view_clicked)
-    routes.add(CoordinatorAction.START_CHECKIN, closure.start_checkin_clicked)
-    routes.add(CoordinatorAction.WRAP, closure.wrap_clicked)
-    routes.add(CoordinatorAction.TURN_INTO_REQUEST, requests.turn_into_request_clicked)
-    routes.add(RequestAction.ACKNOWLEDGE, requests.acknowledge_clicked)
-    routes.add(RequestAction.REMIND, requests.remind_clicked)
-    routes.add(RequestAction.EDIT, requests.edit_clicked)
-    routes.add(RequestAction.WITHDRAW, requests.withdraw_clicked)
-    routes.add(RequestAction.NOTE, requests.note_clicked)
-    # Any other action id is acknowledged, not a 404.
-    routes.fallback(stale.handle)
-    register_actions(app, routes)
+        app.action(action)(home.clicked)
+    app.action(CheckinAction.GOOD)(checkin.good_clicked)
+    app.action(CheckinAction.ADJUST)(checkin.adjust_clicked)
+    app.action(CheckinAction.PAUSE)(checkin.pause_clicked)
+    app.action(CheckinAction.VIEW)(checkin.view_clicked)
+    app.action(ClosureAction.OK)(closure.ok_clicked)
+    app.action(ClosureAction.NOT_OK)(closure.not_ok_clicked)
+    app.action(ClosureAction.TALK)(closure.talk_clicked)
+    app.action(CoordinatorAction.VIEW_CLOSURE)(closure.view_clicked)
+    app.action(CoordinatorAction.START_CHECKIN)(closure.start_checkin_clicked)
+    app.action(CoordinatorAction.WRAP)(closure.wrap_clicked)
+    app.action(CoordinatorAction.TURN_INTO_REQUEST)(requests.turn_into_request_clicked)
+    app.action(RequestAction.ACKNOWLEDGE)(requests.acknowledge_clicked)
+    app.action(RequestAction.REMIND)(requests.remind_clicked)
+    app.action(RequestAction.EDIT)(requests.edit_clicked)
+    app.action(RequestAction.WITHDRAW)(requests.withdraw_clicked)
+    app.action(RequestAction.NOTE)(requests.note_clicked)
+    # Last: any other action id (a button of an old version) is acknowledged, not a 404.
+    app.action(re.compile(".*"))(stale.handle)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.access import Refusal
 from bot.meta import unpack_int
 from bot.worker import JobContext
-from handlers.actions.boundaries import submitting
+from handlers.defer import submitting
 from storage import deliveries
 from storage.db import session_scope
 from storage.models import Delivery, DeliveryKind, Scene

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
@@ -17,10 +16,10 @@ from bot.access import Refusal
 from bot.confirmations import answer, live_scene
 from bot.delivery import messages
 from bot.delivery.dispatch import ASKING_KINDS
-from bot.deps import Deps
 from bot.meta import pack, unpack
-from bot.worker import Job, JobContext
+from bot.worker import JobContext
 from handlers.blocks.boundaries import changes_modal, review_modal
+from handlers.defer import submitting
 from handlers.events.home import publish
 from storage import audit, boundaries, deliveries
 from storage.db import session_scope
@@ -28,29 +27,6 @@ from storage.models import AnswerKind, Delivery, DeliveryStatus, Scene
 from storage.secrets import unseal
 
 log = logging.getLogger(__name__)
-
-
-def _payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
-    return {
-        "value": action.get("value", ""),
-        "user_id": body["user"]["id"],
-        "team_id": body.get("team", {}).get("id") or body["user"].get("team_id", ""),
-        "trigger_id": body.get("trigger_id", ""),
-        "view_id": (body.get("view") or {}).get("id", ""),
-        "view_type": (body.get("view") or {}).get("type", ""),
-        "channel": (body.get("container") or {}).get("channel_id")
-        or (body.get("channel") or {}).get("id", ""),
-        "ts": (body.get("container") or {}).get("message_ts")
-        or (body.get("message") or {}).get("ts", ""),
-    }
-
-
-def submitting(job: Job) -> Any:
-    def listener(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-        ack()
-        deps.worker.submit(job, _payload(action, body), response_url=body.get("response_url"))
-
-    return listener
 
 
 def _scene(session: Session, payload: dict[str, str], *, to_answer: bool = False) -> Scene:
@@ -184,7 +160,7 @@ def show_answered(
             log.warning("could not update a prompt (%s)", error.response.get("error"))
 
 
-review = submitting(open_review)
-changes = submitting(open_changes)
+review = submitting(open_review, urgent=True)
+changes = submitting(open_changes, urgent=True)
 talk_clicked = submitting(talk)
 withdraw_clicked = submitting(withdraw)

@@ -13,9 +13,9 @@ from bot.checkins import Tap, counts, lines, open_round, record
 from bot.delivery.messages import checkin_live
 from bot.meta import pack, unpack_int
 from bot.worker import JobContext
-from handlers.actions.boundaries import submitting
 from handlers.blocks.boundaries import changes_modal
 from handlers.blocks.checkin import round_modal
+from handlers.defer import submitting
 from storage import audit, boundaries
 from storage.db import session_scope
 from storage.models import CheckinRound, Role
@@ -115,4 +115,4 @@ def view(job: JobContext, payload: dict[str, str]) -> None:
 good_clicked = submitting(_tap(Tap.GOOD))
 adjust_clicked = submitting(_tap(Tap.ADJUST))
 pause_clicked = submitting(_tap(Tap.PAUSE))
-view_clicked = submitting(view)
+view_clicked = submitting(view, urgent=True)

@@ -10,10 +10,10 @@ from bot.checkins import Closure, closure_lines, record_closure, start_round, wr
 from bot.confirmations import scene_states
 from bot.meta import unpack_int
 from bot.worker import JobContext
-from handlers.actions.boundaries import submitting
 from handlers.actions.coordinator import audit_read, coordinator_of
 from handlers.blocks.boundaries import status_modal
 from handlers.blocks.checkin import closure_modal
+from handlers.defer import submitting
 from storage.db import session_scope
 from storage.models import Scene
 
@@ -93,6 +93,6 @@ def mark_wrapped(ctx: JobContext, payload: dict[str, str]) -> None:
 ok_clicked = submitting(_answer(Closure.OK))
 not_ok_clicked = submitting(_answer(Closure.NOT_OK))
 talk_clicked = submitting(_answer(Closure.TALK))
-view_clicked = submitting(view)
+view_clicked = submitting(view, urgent=True)
 start_checkin_clicked = submitting(start_checkin)
 wrap_clicked = submitting(mark_wrapped)

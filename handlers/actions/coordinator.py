@@ -10,8 +10,8 @@ from bot.access import Refusal, require
 from bot.confirmations import PerformerState, State, changes_between, scene_states
 from bot.meta import unpack_int
 from bot.worker import JobContext
-from handlers.actions.boundaries import submitting
 from handlers.blocks.boundaries import answer_modal, notice_modal, status_modal
+from handlers.defer import submitting
 from handlers.events.home import refresh_production
 from storage import audit, boundaries
 from storage.db import session_scope
@@ -210,8 +210,8 @@ def _set_sign_off(job: JobContext, payload: dict[str, str], *, signed: bool) -> 
     refresh_production(job, {"production_id": production_id, "team_id": payload["team_id"]})
 
 
-answer_clicked = submitting(view_answer)
-status_clicked = submitting(view_status)
-failure_clicked = submitting(view_failure)
+answer_clicked = submitting(view_answer, urgent=True)
+status_clicked = submitting(view_status, urgent=True)
+failure_clicked = submitting(view_failure, urgent=True)
 sign_off_clicked = submitting(sign_off)
 take_back_clicked = submitting(take_back)

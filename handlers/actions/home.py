@@ -12,24 +12,16 @@ from bot.ids import HomeAction
 from bot.meta import unpack
 from bot.worker import JobContext
 from handlers.commands import checklist, request, setup
+from handlers.defer import click_payload, later
 from handlers.events.home import publish
 from storage.db import session_scope
 from storage.productions import get_production
 
 
-def _payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
-    return {
-        "value": action.get("value", ""),
-        "action_id": action.get("action_id", ""),
-        "user_id": body["user"]["id"],
-        "team_id": body.get("team", {}).get("id") or body["user"].get("team_id", ""),
-        "trigger_id": body.get("trigger_id", ""),
-    }
-
-
 def clicked(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    ack()
-    deps.worker.submit(run, _payload(action, body), response_url=None)
+    # Some Home buttons open a modal: urgent, as their trigger expires in 3 seconds.
+    payload = {**click_payload(action, body), "action_id": action.get("action_id", "")}
+    later(ack, deps, run, payload, response_url=None, user_id=body["user"]["id"], urgent=True)
 
 
 def run(job: JobContext, payload: dict[str, str]) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.access import Refusal, require
-from bot.deps import Deps, Services
+from bot.deps import Services
 from bot.imports import (
     FileKind,
     StalePreview,
@@ -24,6 +22,7 @@ from bot.problems import InputRejected
 from bot.schedule.diff import headline, summary_lines
 from bot.worker import JobContext
 from handlers.blocks.import_preview import outcome_blocks
+from handlers.defer import submitting
 from handlers.events.home import refresh_production
 from storage.db import session_scope
 from storage.imports import claim_pending, payload_of
@@ -108,26 +107,6 @@ def _cancel(session: Session, value: str, user_id: str) -> str:
     return "Import cancelled; nothing was changed."
 
 
-def apply(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    ack()
-    deps.worker.submit(apply_import, _payload(action, body), response_url=body.get("response_url"))
-
-
-def cancel(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    ack()
-    deps.worker.submit(cancel_import, _payload(action, body), response_url=body.get("response_url"))
-
-
-def _payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
-    container = body.get("container", {})
-    return {
-        "value": action.get("value", ""),
-        "user_id": body["user"]["id"],
-        "channel": container.get("channel_id") or body["channel"]["id"],
-        "ts": container.get("message_ts") or body["message"]["ts"],
-    }
-
-
 def apply_import(job: JobContext, payload: dict[str, str]) -> None:
     """The job: apply the previewed import, then say so in place of the preview."""
     with session_scope(job.services.session_factory) as session:
@@ -146,3 +125,7 @@ def cancel_import(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
         text = _cancel(session, payload["value"], payload["user_id"])
     _finish(job.client, payload, text)
+
+
+apply = submitting(apply_import)
+cancel = submitting(cancel_import)

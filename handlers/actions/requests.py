@@ -16,11 +16,11 @@ from bot.delivery.messages import Outgoing, request_message
 from bot.meta import pack, unpack, unpack_int
 from bot.requests import acknowledge, withdraw
 from bot.worker import JobContext
-from handlers.actions.boundaries import submitting
 from handlers.blocks.requests import edit_modal, note_view_modal
 from handlers.commands.note import open_note_modal
 from handlers.commands.request import open_request_modal
 from handlers.commands.requests import blocks_for
+from handlers.defer import submitting
 from storage import audit, deliveries
 from storage.db import session_scope
 from storage.models import (
@@ -241,8 +241,8 @@ def note_to_request(job: JobContext, payload: dict[str, str]) -> None:
 
 acknowledge_clicked = submitting(acknowledge_job)
 remind_clicked = submitting(remind_job)
-edit_clicked = submitting(edit_job)
+edit_clicked = submitting(edit_job, urgent=True)
 withdraw_clicked = submitting(withdraw_job)
-note_clicked = submitting(open_note)
-view_note_clicked = submitting(view_note)
-turn_into_request_clicked = submitting(note_to_request)
+note_clicked = submitting(open_note, urgent=True)
+view_note_clicked = submitting(view_note, urgent=True)
+turn_into_request_clicked = submitting(note_to_request, urgent=True)

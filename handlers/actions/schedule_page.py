@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt import Ack
-
 from bot.access import Refusal, require
-from bot.deps import Deps
 from bot.meta import unpack
 from bot.worker import JobContext
 from handlers.commands.schedule import VIEWERS, page_blocks
+from handlers.defer import submitting
 from storage.db import session_scope
 from storage.productions import get_production
-
-
-def handle(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    ack()
-    payload = {"value": action.get("value", ""), "user_id": body["user"]["id"]}
-    deps.worker.submit(show_page, payload, response_url=body.get("response_url"))
 
 
 def show_page(job: JobContext, payload: dict[str, str]) -> None:
@@ -44,3 +34,6 @@ def show_page(job: JobContext, payload: dict[str, str]) -> None:
         )
         name = production.name
     job.respond()(blocks=blocks, text=f"{name}: upcoming scenes", replace_original=True)
+
+
+handle = submitting(show_page)

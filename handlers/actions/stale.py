@@ -7,14 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack
+
+from bot.deps import Deps
+from bot.worker import JobContext, tell
+
+STALE = "This button no longer works. Type `/closedset help` to see what you can do."
 
 
-def handle(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+def handle(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
     ack()
     if body.get("response_url"):
-        respond(
-            text="This button no longer works. Type `/closedset help` to see what you can do.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        deps.worker.notice(say_stale, None, response_url=body["response_url"])
+
+
+def say_stale(job: JobContext, payload: None) -> None:
+    tell(job, STALE)

@@ -28,6 +28,7 @@ from handlers.commands import (
     setup,
     status,
 )
+from handlers.defer import later
 from storage.db import session_scope
 
 Subcommand = Callable[..., None]
@@ -52,9 +53,8 @@ def subcommand(text: str | None) -> str:
     return (text or "").strip().partition(" ")[0].lower() or "help"
 
 
-def is_known(text: str | None) -> bool:
-    """Whether the text starts with a subcommand we have (else the answer is in the ack)."""
-    return subcommand(text) in SUBCOMMANDS
+OPENS_A_MODAL = frozenset({"setup", "scene", "status", "checklist", "request", "note"})
+"""Subcommands whose job opens a modal: urgent, as the trigger expires in 3 seconds."""
 
 
 def dispatch(ack: Ack, command: dict[str, Any], deps: Deps) -> None:
@@ -65,8 +65,15 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps) -> None:
             response_type="ephemeral",
         )
         return
-    ack()
-    deps.worker.submit(run_subcommand, command, response_url=command.get("response_url"))
+    later(
+        ack,
+        deps,
+        run_subcommand,
+        command,
+        response_url=command.get("response_url"),
+        urgent=word in OPENS_A_MODAL,
+        busy_in_ack=True,
+    )
 
 
 def run_subcommand(job: JobContext, command: dict[str, Any]) -> None:

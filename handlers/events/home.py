@@ -14,6 +14,7 @@ from bot.deps import Deps, Services
 from bot.home import home_for, members_of
 from bot.worker import JobContext
 from handlers.blocks.home import home_view
+from handlers.defer import after
 from storage.db import session_scope
 from storage.deliveries import coordinators_of
 
@@ -24,7 +25,7 @@ def opened(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     if event.get("tab") != "home":
         return
     who = {"team_id": body.get("team_id", ""), "user_id": event["user"], "page": 0}
-    deps.worker.submit(publish_job, who, response_url=None)
+    after(deps, publish_job, who)
 
 
 def publish_job(job: JobContext, who: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from bot.delivery.messages import note_button
 from bot.deps import Deps
 from bot.uploads import Upload, process
 from bot.worker import JobContext
+from handlers.defer import after
 from storage.db import insert_once, session_scope
 from storage.models import DmNotice
 
@@ -19,7 +20,7 @@ def handle(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     if event.get("subtype") is None and event.get("user") and not event.get("bot_id"):
         # Text typed to the bot: never stored or logged. Say once why, and offer the note.
         who = {"team_id": body.get("team_id") or event.get("team", ""), "user_id": event["user"]}
-        deps.worker.submit(typed_text_notice, who, response_url=None)
+        after(deps, typed_text_notice, who)
         return
     if event.get("subtype") != "file_share":
         return
@@ -34,7 +35,7 @@ def handle(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
         text=event.get("text") or "",
     )
     # Fetching and parsing can take longer than Slack's 3 seconds: acknowledge now.
-    deps.worker.submit(process, upload, response_url=None)
+    after(deps, process, upload)
 
 
 TYPED_TEXT = (

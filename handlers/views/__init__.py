@@ -14,18 +14,15 @@ from bot.ids import (
     SceneView,
     SetupView,
 )
-from handlers.routing import Routes, register_views
 from handlers.views import boundaries, checklist, note, request, scene_submit, setup_submit
 
 
 def register(app: App) -> None:
-    routes = Routes()
-    routes.add(SetupView.CALLBACK, setup_submit.handle)
-    routes.add(SceneView.CALLBACK, scene_submit.handle)
-    routes.add(ConfirmView.CALLBACK, boundaries.confirm)
-    routes.add(ChangesView.CALLBACK, boundaries.changes)
-    routes.add(ChecklistView.CALLBACK, checklist.handle)
-    routes.add(RequestView.CALLBACK, request.handle)
-    routes.add(EditRequestView.CALLBACK, request.edit)
-    routes.add(NoteView.CALLBACK, note.handle)
-    register_views(app, routes)
+    app.view(SetupView.CALLBACK)(setup_submit.handle)
+    app.view(SceneView.CALLBACK)(scene_submit.handle)
+    app.view(ConfirmView.CALLBACK)(boundaries.confirm)
+    app.view(ChangesView.CALLBACK)(boundaries.changes)
+    app.view(ChecklistView.CALLBACK)(checklist.handle)
+    app.view(RequestView.CALLBACK)(request.handle)
+    app.view(EditRequestView.CALLBACK)(request.edit)
+    app.view(NoteView.CALLBACK)(note.handle)

@@ -16,6 +16,7 @@ from bot.ids import VALUE, ChangesView
 from bot.meta import unpack
 from handlers.actions.boundaries import after_answer
 from handlers.blocks.boundaries import notice_modal
+from handlers.defer import after
 from storage.boundaries import Boundaries, Choice
 from storage.db import session_scope
 from storage.models import AnswerKind, ChecklistItem
@@ -65,9 +66,7 @@ def _submit(
         return
     ack(response_action="update", view=notice_modal("Thank you", outcome.text))
     if outcome.answer is not None:
-        deps.worker.submit(
-            after_answer, {"scene": scene_id, "performer": user_id}, response_url=None
-        )
+        after(deps, after_answer, {"scene": scene_id, "performer": user_id})
 
 
 def _labelled(session: Any, production_id: int, stated: Boundaries) -> Boundaries:

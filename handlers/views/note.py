@@ -13,6 +13,7 @@ from bot.ids import NoteView
 from bot.meta import unpack_int
 from bot.requests import add_note
 from handlers.blocks.boundaries import notice_modal
+from handlers.defer import after
 from handlers.events.home import refresh_coordinators
 from handlers.views import state
 from storage.db import session_scope
@@ -69,4 +70,4 @@ def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> 
     )
     deps.worker.wake()
     payload = {"production_id": production_id, "team_id": team_id}
-    deps.worker.submit(refresh_coordinators, payload, response_url=None)
+    after(deps, refresh_coordinators, payload)

@@ -40,6 +40,7 @@ from handlers.blocks.requests import (
     request_modal,
 )
 from handlers.commands.request import request_scenes
+from handlers.defer import after
 from handlers.events.home import refresh_coordinators
 from handlers.views import state
 from storage.db import session_scope
@@ -163,7 +164,7 @@ def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> 
         deps.worker.wake()
         team_id = body.get("team", {}).get("id") or body["user"].get("team_id", "")
         payload = {"production_id": answer.production_id, "team_id": team_id}
-        deps.worker.submit(refresh_coordinators, payload, response_url=None)
+        after(deps, refresh_coordinators, payload)
 
 
 def edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
@@ -180,7 +181,7 @@ def edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> No
         )
     ack(**answer.payload)
     if answer.posted and request is not None:
-        deps.worker.submit(refresh_request, {"request": request.id}, response_url=None)
+        after(deps, refresh_request, {"request": request.id})
 
 
 def _edit(

@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.ids import SceneView
 from bot.meta import unpack_int
 from bot.timeutil import localize
+from handlers.defer import after
 from handlers.events.home import refresh_production
 from handlers.views import state
 from storage import audit, deliveries
@@ -97,4 +98,4 @@ def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> 
     if production_id is not None:
         deps.worker.wake()
         payload = {"production_id": production_id, "team_id": team_id}
-        deps.worker.submit(refresh_production, payload, response_url=None)
+        after(deps, refresh_production, payload)
