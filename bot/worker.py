@@ -142,8 +142,9 @@ class Worker:
         self, job: Job, payload: Any, *, response_url: str | None, urgent: bool = False
     ) -> None:
         """Queue `job`; raises `Busy` when `capacity` jobs are already waiting (urgent jobs
-        may use a tenth more, so a burst of clicks does not refuse the modal openers)."""
-        limit = self._capacity + (self._capacity // 10 if urgent else 0)
+        may use a tenth more, at least 10, so a burst of clicks does not refuse the modal
+        openers)."""
+        limit = self._capacity + (max(10, self._capacity // 10) if urgent else 0)
         with self._changed:
             if self._stopping:
                 raise Busy("the worker is stopping")

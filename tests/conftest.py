@@ -9,9 +9,11 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -138,6 +140,7 @@ class RunningApp:
     engine: Engine
     clock: FixedClock
     dispatcher: Dispatcher
+    worker: Worker
 
     def dispatch(self) -> Result:
         """Send what is due by the test's clock, as the scheduler would."""
@@ -147,29 +150,26 @@ class RunningApp:
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def app(
-    engine: Engine, session_factory: sessionmaker[Session], standin: SlackStandIn
+@contextmanager
+def running_app(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    standin: SlackStandIn,
+    **worker: Any,
 ) -> Iterator[RunningApp]:
-    """The real Bolt app behind waitress on a free port, talking to the stand-in."""
+    """The real Bolt app behind waitress on a free port, talking to the stand-in; `worker`
+    sizes its job worker (`bot.worker.Worker`'s keyword arguments)."""
     clock = FixedClock(NOW)
     client = make_client(token=BOT_TOKEN, base_url=standin.api_url)
     dispatcher = Dispatcher(Services(session_factory, clock), client, threads=4)
-    worker = Worker(
+    jobs = Worker(
         Services(session_factory, clock),
         client,
-        threads=6,
-        urgent_threads=2,
-        on_wake=dispatcher.run_due,
+        **{"threads": 6, "urgent_threads": 2, "on_wake": dispatcher.run_due, **worker},
     )
-    deps = Deps(session_factory, clock, worker)
+    deps = Deps(session_factory, clock, jobs)
     bolt = create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps)
-    server = HttpServer(
-        wsgi_app(bolt, engine),
-        host="127.0.0.1",
-        port=0,
-        threads=4,
-    )
+    server = HttpServer(wsgi_app(bolt, engine), host="127.0.0.1", port=0, threads=4)
     thread = server.start_in_thread()
     url = f"http://127.0.0.1:{server.port}"
     try:
@@ -181,9 +181,19 @@ def app(
             engine=engine,
             clock=clock,
             dispatcher=dispatcher,
+            worker=jobs,
         )
     finally:
         server.stop()
         thread.join(timeout=10)
-        worker.shutdown()
+        jobs.shutdown()
         dispatcher.close()
+
+
+@pytest.fixture
+def app(
+    engine: Engine, session_factory: sessionmaker[Session], standin: SlackStandIn
+) -> Iterator[RunningApp]:
+    """The real Bolt app behind waitress on a free port, talking to the stand-in."""
+    with running_app(engine, session_factory, standin) as running:
+        yield running
