@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.delivery.kinds import DeliveryKind as DeliveryKind  # re-exported: rows store it
+from bot.delivery.kinds import DeliveryStatus as DeliveryStatus
 from bot.reminders import DEFAULT_DIGEST, DEFAULT_OFFSETS
 from bot.setup import CLOSED_SET_TEXT
 from storage.types import UTCDateTime
@@ -315,36 +317,6 @@ class BoundaryAnswer(Base):
     kind: Mapped[AnswerKind] = mapped_column(_enum(AnswerKind))
     boundaries_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class DeliveryKind(enum.StrEnum):
-    PROMPT = "prompt"  # performer: please review and confirm
-    NUDGE = "nudge"  # performer: a reminder, once
-    ESCALATION = "escalation"  # coordinator: confirmations still missing
-    SHORT_NOTICE = "short_notice"  # coordinator: performers were asked inside the lead
-    LAPSED = "lapsed"  # performer: the scene changed, your answer no longer holds
-    REMOVED = "removed"  # performer: the scene is off the schedule
-    ANSWER = "answer"  # coordinator: a performer answered (who and what: in the modal)
-    NOTE = "note"  # coordinator: a performer wrote a private note (in the modal)
-    REQUEST = "request"  # a department channel: a coordinator request
-    AD_REMINDER = "ad_reminder"  # the AD channel or an AD: a scene is coming up
-    AD_CANCELLED = "ad_cancelled"  # the same: a scene they were reminded of is off
-    DIGEST = "digest"  # the same: tomorrow's intimate scenes
-    CHECKIN = "checkin"  # performer: a one-tap on-set check-in
-    CHECKIN_LIVE = "checkin_live"  # coordinator: the round's live counts
-    PAUSE = "pause"  # coordinator: a performer asked for a pause (who: in the modal)
-    CLOSURE = "closure"  # performer: how did the scene go?
-    CLOSURE_ANSWER = "closure_answer"  # coordinator: a closure answer came in (in the modal)
-    UNDELIVERABLE = "undeliverable"  # coordinator: a message could not be delivered
-
-
-class DeliveryStatus(enum.StrEnum):
-    PLANNED = "planned"
-    CLAIMED = "claimed"
-    SENT = "sent"
-    FAILED = "failed"  # Slack refused for good; a coordinator was told
-    CANCELLED = "cancelled"  # the plan changed before it was due
-    SKIPPED = "skipped"  # due, but no longer useful (scene started, already answered)
 
 
 class Delivery(Base):

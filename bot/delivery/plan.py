@@ -28,8 +28,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.delivery.kinds import DeliveryKind, DeliveryStatus
 from bot.reminders import Offset, wall_clock
-from storage.models import DeliveryKind, DeliveryStatus
 
 WAITING = (DeliveryStatus.PLANNED, DeliveryStatus.CLAIMED)
 DAY = timedelta(days=1)
