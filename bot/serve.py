@@ -4,7 +4,9 @@ SIGTERM/SIGINT.
 `serve` is one process that answers Slack (HTTP or Socket Mode; every request through Bolt,
 slow work on the bounded job worker) and, unless `--no-deliver`, runs the delivery dispatcher
 too. `deliver` runs the dispatcher alone. The database rows are the delivery schedule, so any
-number of `serve --no-deliver` and `deliver` processes can share a PostgreSQL database.
+number of `serve --no-deliver` and `deliver` processes can share a PostgreSQL database; a web
+process that plans something for now tells them with a PostgreSQL notification
+(`storage.wakeups`), and their sweep finds anything else.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
+from functools import partial
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -29,6 +33,7 @@ from bot.deps import Deps, Services
 from bot.server import HttpServer, stop_on_signals, wsgi_app
 from bot.worker import Worker
 from storage.db import make_session_factory, open_database
+from storage.wakeups import DueListener, can_notify, notify_due
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +44,13 @@ def serve(settings: Settings, *, deliver: bool = True) -> int:
     client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     services = Services(make_session_factory(engine, cipher), SystemClock())
     scheduler = _scheduler(services, settings) if deliver else None
-    worker = Worker(services, client, on_wake=scheduler.wake if scheduler else None)
+    if scheduler is not None:
+        on_wake: Callable[[], object] | None = scheduler.wake
+    elif can_notify(engine):
+        on_wake = partial(notify_due, engine)  # the `deliver` processes look at once
+    else:
+        on_wake = None  # they find it at their next sweep
+    worker = Worker(services, client, on_wake=on_wake)
     deps = Deps(services.session_factory, services.clock, worker)
     try:
         app = create_app(
@@ -73,13 +84,18 @@ def deliver(settings: Settings) -> int:
     engine = open_database(settings)
     services = Services(make_session_factory(engine, load_cipher(settings)), SystemClock())
     scheduler = _scheduler(services, settings)
+    listener = DueListener(engine, scheduler.wake) if can_notify(engine) else None
     stopped = threading.Event()
     stop_on_signals(stopped.set)
     scheduler.start()
+    if listener is not None:
+        listener.start()
     log.info("delivering planned messages (sweep every %s s)", settings.delivery_sweep_seconds)
     try:
         stopped.wait()
     finally:
+        if listener is not None:
+            listener.stop()
         scheduler.shutdown()
         engine.dispose()
     log.info("stopped")

@@ -158,11 +158,13 @@ def open_modal(app: RunningApp, text: str, user_id: str) -> dict[str, Any]:
     return view
 
 
-def start_serve(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    """`closedset serve` as its own process, in its own session so that a failed test can
-    stop it together with its job worker (`os.killpg`)."""
+def start_serve(
+    env: dict[str, str], cwd: Path, args: tuple[str, ...] = ("serve",)
+) -> subprocess.Popen[str]:
+    """`closedset serve` (or other `args`) as its own process, in its own session so that a
+    failed test can stop it with everything it started (`os.killpg`)."""
     return subprocess.Popen(
-        [str(Path(sys.executable).with_name("closedset")), "serve"],
+        [str(Path(sys.executable).with_name("closedset")), *args],
         env={"PATH": os.environ.get("PATH", ""), **env},
         cwd=cwd,
         stdout=subprocess.PIPE,

@@ -96,9 +96,9 @@ def _env(standin: SlackStandIn, database_url: str, key: str, sweep: float | None
     return env
 
 
-def _start(env: dict[str, str], cwd: Path) -> Serve:
+def _start(env: dict[str, str], cwd: Path, args: tuple[str, ...] = ("serve",)) -> Serve:
     port = _free_port()
-    process = start_serve({**env, "PORT": str(port)}, cwd)
+    process = start_serve({**env, "PORT": str(port)}, cwd, args)
     serve = Serve(process, f"http://127.0.0.1:{port}")
     for stream in (process.stdout, process.stderr):
         reader = threading.Thread(target=_drain, args=(stream, serve.output), daemon=True)
