@@ -7,24 +7,34 @@ if the schedule changed since the preview the user saw.
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from bot.cast.csv_format import COLUMNS as CAST_COLUMNS
 from bot.cast.csv_format import parse_cast_csv
 from bot.cast.lookup import resolve_cast_rows
 from bot.cast.resolve import RosterEntry, resolve_schedule_cast
+from bot.csvread import HEADER_SEARCH_ROWS, header_score
 from bot.problems import InputRejected, Problem
-from bot.schedule.csv_format import parse_schedule_csv
+from bot.schedule.csv_format import COLUMNS as SCHEDULE_COLUMNS
+from bot.schedule.csv_format import (
+    DateOrder,
+    date_order_for,
+    parse_schedule_csv,
+    read_schedule_records,
+)
 from bot.schedule.diff import ScheduleDiff, headline, summary_lines
 from bot.schedule.model import ImportedScene, ImportedSchedule
 from bot.schedule.uss import looks_like_uss, parse_uss
+from bot.schedule.xlsx import WorkbookText, looks_like_xlsx, not_a_table, workbook_text
 from bot.text import fold
 from storage import audit, deliveries, roster, scenes
 from storage.models import Production
@@ -43,25 +53,54 @@ class StalePreview(Exception):
 
 
 def decode(data: bytes) -> str:
-    """Text of an uploaded file: UTF-8 (with or without BOM), else Windows-1252 (Excel)."""
+    """Text of an uploaded file.
+
+    An Excel workbook (.xlsx) becomes `WorkbookText`: its schedule or cast-list sheet as CSV
+    text, carrying the rows as read. Text is UTF-8 (with or without BOM), UTF-16 with a BOM
+    (Excel's "Unicode Text"), else Windows-1252 (Excel's CSV on Windows). Anything else (a PDF,
+    an old .xls, an image, other binary data) is refused saying what to export instead.
+    """
     if len(data) > MAX_FILE_BYTES:
         raise InputRejected([Problem(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")])
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    if looks_like_xlsx(data):
+        return workbook_text(data, (SCHEDULE_COLUMNS, CAST_COLUMNS))
+    if problem := not_a_table(data):
+        raise InputRejected([Problem(problem)])
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode("cp1252")
+            return data.decode("utf-16")
         except UnicodeDecodeError:
-            raise InputRejected(
-                [Problem("the file is not text; export the schedule as CSV (UTF-8)")]
-            ) from None
+            pass
+    elif b"\x00" not in data[:65536]:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                return data.decode("cp1252")
+            except UnicodeDecodeError:
+                pass
+    raise InputRejected(
+        [Problem("the file is not text; export the schedule as CSV (UTF-8) or as .xlsx")]
+    )
 
 
 def detect_kind(text: str) -> FileKind:
-    """A cast list names people's Slack accounts; anything else is taken as a schedule."""
+    """A cast list names people's Slack accounts; anything else is taken as a schedule.
+
+    The header may sit below title lines, so the first rows are searched for one that names a
+    cast list's or a schedule's columns; failing that, the first line's words decide.
+    """
     if looks_like_uss(text):
         return FileKind.SCHEDULE
-    header = fold(text.lstrip("\ufeff").splitlines()[0] if text.strip() else "")
+    lines = [line for line in text.lstrip("\ufeff").splitlines() if line.strip()]
+    for line in lines[:HEADER_SEARCH_ROWS]:
+        for delimiter in (",", ";", "\t"):
+            cells = [cell.strip().strip('"') for cell in line.split(delimiter)]
+            if header_score(cells, SCHEDULE_COLUMNS):
+                return FileKind.SCHEDULE
+            if header_score(cells, CAST_COLUMNS):
+                return FileKind.CAST
+    header = fold(lines[0] if lines else "")
     cast_words = ("slack", "email", "handle", "performer", "actor")
     schedule_words = ("date", "day", "shoot")
     if any(w in header for w in cast_words) and not any(w in header for w in schedule_words):
@@ -85,11 +124,30 @@ class SchedulePlan:
 
 
 def parse_schedule(
-    text: str, production: Production, *, stripboard: str | None = None
+    text: str,
+    production: Production,
+    *,
+    stripboard: str | None = None,
+    date_order: DateOrder | Literal["production"] | None = "production",
 ) -> ImportedSchedule:
-    """A CSV or USS schedule, told apart by content. `stripboard` picks one of a USS file's
-    stripboards (it is ignored for CSV)."""
+    """A CSV, .xlsx (`WorkbookText` from `decode`) or USS schedule, told apart by content.
+    `stripboard` picks one of a USS file's stripboards (it is ignored for CSV and .xlsx).
+
+    `date_order` orders slashed dates the file does not settle: by default the production's
+    (month-first in a US time zone, else day-first, as PRODUCT.md settles), "dmy" or "mdy" as
+    a person said, or None to raise `AmbiguousDateOrder` so that the caller can ask.
+    """
     zone = ZoneInfo(production.time_zone)
+    order = date_order_for(zone) if date_order == "production" else date_order
+    if isinstance(text, WorkbookText):
+        return read_schedule_records(
+            text.records,
+            zone,
+            date_order=order,
+            default_time=production.default_call,
+            source_format="xlsx",
+            notes=text.notes,
+        )
     if looks_like_uss(text):
         return parse_uss(
             text,
@@ -98,7 +156,7 @@ def parse_schedule(
             stripboard=stripboard,
             intimacy_category=production.intimacy_category,
         )
-    return parse_schedule_csv(text, zone, default_time=production.default_call)
+    return parse_schedule_csv(text, zone, date_order=order, default_time=production.default_call)
 
 
 def plan_schedule_import(
