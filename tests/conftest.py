@@ -7,15 +7,17 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +32,9 @@ from bot.worker import Worker
 from storage.db import make_engine, make_session_factory, upgrade
 from tests import privacy
 from tests.signing import SlackSender
-from tests.slack_standin import BOT_TOKEN, SlackStandIn
+from tests.slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn
+from tests.socket_sender import SocketSender
+from tests.ws_standin import SocketModeStandIn
 
 SIGNING_SECRET = "test-signing-secret"
 PG_ENV = "CLOSEDSET_TEST_DATABASE_URL"
@@ -155,10 +159,12 @@ def running_app(
     engine: Engine,
     session_factory: sessionmaker[Session],
     standin: SlackStandIn,
+    transport: str = "http",
     **worker: Any,
 ) -> Iterator[RunningApp]:
-    """The real Bolt app behind waitress on a free port, talking to the stand-in; `worker`
-    sizes its job worker (`bot.worker.Worker`'s keyword arguments)."""
+    """The real Bolt app talking to the stand-in, over HTTP (behind waitress on a free port,
+    as `serve` runs it) or Socket Mode (`SocketModeHandler` connected to a WebSocket
+    stand-in); `worker` sizes its job worker (`bot.worker.Worker`'s keyword arguments)."""
     clock = FixedClock(NOW)
     client = make_client(token=BOT_TOKEN, base_url=standin.api_url)
     dispatcher = Dispatcher(Services(session_factory, clock), client, threads=4)
@@ -168,21 +174,63 @@ def running_app(
         **{"threads": 6, "urgent_threads": 2, "on_wake": dispatcher.run_due, **worker},
     )
     deps = Deps(session_factory, clock, jobs)
-    bolt = create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps)
+    over_socket = transport == "socket"
+    bolt = create_app(
+        client=client, signing_secret=None if over_socket else SIGNING_SECRET, deps=deps
+    )
     server = HttpServer(wsgi_app(bolt, engine), host="127.0.0.1", port=0, threads=4)
     thread = server.start_in_thread()
     url = f"http://127.0.0.1:{server.port}"
-    try:
-        yield RunningApp(
-            url=url,
-            slack=SlackSender(url, SIGNING_SECRET, response_base=standin.base_url),
-            standin=standin,
-            session_factory=session_factory,
-            engine=engine,
-            clock=clock,
-            dispatcher=dispatcher,
-            worker=jobs,
+    with ExitStack() as stack:
+        slack = SlackSender(url, SIGNING_SECRET, response_base=standin.base_url)
+        if over_socket:
+            ws = stack.enter_context(SocketModeStandIn())
+            standin.respond(
+                "apps.connections.open", lambda call: (200, {}, {"ok": True, "url": ws.url})
+            )
+            handler = SocketModeHandler(bolt, APP_TOKEN)
+            handler.connect()  # type: ignore[no-untyped-call]
+            stack.callback(_close, handler, ws)
+            ws.wait_for_connection()
+            slack = SocketSender(url, SIGNING_SECRET, response_base=standin.base_url, ws=ws)
+        yield from _serving(
+            server,
+            thread,
+            jobs,
+            dispatcher,
+            RunningApp(
+                url=url,
+                slack=slack,
+                standin=standin,
+                session_factory=session_factory,
+                engine=engine,
+                clock=clock,
+                dispatcher=dispatcher,
+                worker=jobs,
+            ),
         )
+
+
+def _close(handler: SocketModeHandler, ws: SocketModeStandIn) -> None:
+    """Close the Socket Mode client after the server side, as Slack does on a disconnect:
+    closed from this side first, the client waits out its socket's 3-second read timeout
+    (it holds the receive lock while reading), which would add seconds to every test."""
+    handler.client.closed = True
+    handler.client.auto_reconnect_enabled = False
+    handler.client.message_queue.put(None)
+    ws.stop()
+    handler.close()  # type: ignore[no-untyped-call]
+
+
+def _serving(
+    server: HttpServer,
+    thread: threading.Thread,
+    jobs: Worker,
+    dispatcher: Dispatcher,
+    running: RunningApp,
+) -> Iterator[RunningApp]:
+    try:
+        yield running
     finally:
         server.stop()
         thread.join(timeout=10)
@@ -190,10 +238,40 @@ def running_app(
         dispatcher.close()
 
 
-@pytest.fixture
+@pytest.fixture(params=["http", "socket"])
 def app(
+    request: pytest.FixtureRequest,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    standin: SlackStandIn,
+) -> Iterator[RunningApp]:
+    """The real Bolt app talking to the stand-in, over each transport: every behaviour of
+    the app is the same whichever way Slack's requests arrive."""
+    with running_app(engine, session_factory, standin, request.param) as running:
+        yield running
+
+
+@pytest.fixture
+def http_app(
     engine: Engine, session_factory: sessionmaker[Session], standin: SlackStandIn
 ) -> Iterator[RunningApp]:
-    """The real Bolt app behind waitress on a free port, talking to the stand-in."""
+    """The app over HTTP only, for what only HTTP has (signatures, status codes, retries'
+    headers, /healthz)."""
     with running_app(engine, session_factory, standin) as running:
         yield running
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Socket Mode runs on SQLite only: the transport and the database are independent of
+    each other, and every behaviour is run over HTTP on both databases."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        ids = params.params if params is not None else {}
+        if ids.get("engine") == "postgresql" and ids.get("app") == "socket":
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -42,12 +42,14 @@ def _with_schedule(app: RunningApp) -> None:
     click_import(app, upload(app, SCHEDULE_CSV, "schedule.csv"), ImportAction.APPLY)
 
 
-def test_healthz_answers_when_database_is_up(app: RunningApp) -> None:
+def test_healthz_answers_when_database_is_up(http_app: RunningApp) -> None:
+    app = http_app
     with urllib.request.urlopen(app.url + "/healthz", timeout=5) as response:
         assert response.status == 200
 
 
-def test_bad_signature_is_refused(app: RunningApp) -> None:
+def test_bad_signature_is_refused(http_app: RunningApp) -> None:
+    app = http_app
     assert app.slack.with_secret("wrong").command("help", user_id=COORDINATOR).status == 401
     assert app.slack.with_clock_skew(-600).command("help", user_id=COORDINATOR).status == 401
     assert SIGNING_SECRET  # the right secret is accepted:
@@ -259,7 +261,8 @@ def test_only_coordinators_can_import(app: RunningApp) -> None:
     assert "Only a coordinator" in answer
 
 
-def test_retried_event_is_handled_once(app: RunningApp) -> None:
+def test_retried_event_is_handled_once(http_app: RunningApp) -> None:
+    app = http_app
     _ready(app)
     file = app.standin.add_file(CAST_CSV.encode(), "cast.csv", user=COORDINATOR)
     event = {
