@@ -6,6 +6,8 @@ prints it and exits with status 2.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -153,9 +155,6 @@ def _port(value: str | None) -> int:
 def _keys(value: str | None) -> tuple[str, ...]:
     if value is None:
         return ()
-    # Imported here so that a bad key is reported as a config error, not a crash at first use.
-    from bot.crypto import validate_key
-
     keys = tuple(k.strip() for k in value.split(",") if k.strip())
     for position, key in enumerate(keys, start=1):
         if not validate_key(key):
@@ -164,3 +163,13 @@ def _keys(value: str | None) -> tuple[str, ...]:
                 "`closedset keygen` (several keys: newest first, comma-separated)."
             )
     return keys
+
+
+def validate_key(key: str) -> bool:
+    """Whether `key` is an encryption key (`bot.crypto`: a Fernet key, 32 bytes in URL-safe
+    base64). Checked here so that a bad key is reported as a config error, not a crash at first
+    use."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (binascii.Error, ValueError):
+        return False

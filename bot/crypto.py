@@ -7,8 +7,6 @@ retired after `closedset db reencrypt`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import sys
 from collections.abc import Sequence
@@ -16,7 +14,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, validate_key
 
 
 class Cipher:
@@ -51,13 +49,6 @@ class DecryptionError(Exception):
 
 def generate_key() -> str:
     return Fernet.generate_key().decode()
-
-
-def validate_key(key: str) -> bool:
-    try:
-        return len(base64.urlsafe_b64decode(key.encode())) == 32
-    except (binascii.Error, ValueError):
-        return False
 
 
 def key_file_for(database: Path) -> Path:

@@ -36,7 +36,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.access import Refusal
-from bot.deps import Services
+from bot.services import Services
 from bot.slackhosts import is_response_url
 
 log = logging.getLogger(__name__)

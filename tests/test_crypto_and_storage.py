@@ -12,7 +12,8 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cast.resolve import RosterEntry
-from bot.crypto import Cipher, DecryptionError, generate_key, validate_key
+from bot.config import validate_key
+from bot.crypto import Cipher, DecryptionError, generate_key
 from bot.imports import apply_schedule_plan, plan_schedule_import
 from bot.schedule.model import ImportedScene, ImportedSchedule
 from bot.setup import ProductionSetup

@@ -34,3 +34,7 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"  # Slack refused for good; a coordinator was told
     CANCELLED = "cancelled"  # the plan changed before it was due
     SKIPPED = "skipped"  # due, but no longer useful (scene started, already answered)
+
+
+ASKING_KINDS = (DeliveryKind.PROMPT, DeliveryKind.NUDGE, DeliveryKind.LAPSED)
+"""The messages that ask a performer to answer (and say so once they have)."""

@@ -10,9 +10,9 @@ from bot.checkins import Closure, closure_lines, record_closure, start_round, wr
 from bot.confirmations import scene_states
 from bot.meta import unpack_int
 from bot.worker import JobContext
-from handlers.actions.coordinator import audit_read, coordinator_of
 from handlers.blocks.boundaries import status_modal
 from handlers.blocks.checkin import closure_modal
+from handlers.coordinator_reads import audit_read, coordinator_of
 from handlers.defer import submitting
 from storage.db import session_scope
 from storage.models import Scene

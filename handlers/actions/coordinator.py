@@ -4,15 +4,15 @@ here, in a modal, to a coordinator of that production, and the read is audited."
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.access import Refusal, require
 from bot.confirmations import PerformerState, State, changes_between, scene_states
 from bot.meta import unpack_int
 from bot.worker import JobContext
 from handlers.blocks.boundaries import answer_modal, notice_modal, status_modal
+from handlers.coordinator_reads import audit_read, coordinator_of
 from handlers.defer import submitting
-from handlers.events.home import refresh_production
+from handlers.home_tab import refresh_production
 from storage import audit, boundaries
 from storage.db import session_scope
 from storage.models import (
@@ -37,30 +37,6 @@ _WHAT = {
     DeliveryKind.ESCALATION: "the missing-confirmations notice",
     DeliveryKind.SHORT_NOTICE: "the short-notice notice",
 }
-
-
-def coordinator_of(session: Session, scene: Scene, user_id: str) -> None:
-    require(
-        session,
-        production=scene.production,
-        user_id=user_id,
-        roles=(Role.COORDINATOR,),
-        doing="see performers' answers",
-    )
-
-
-def audit_read(
-    session: Session, job: JobContext, payload: dict[str, str], scene: Scene, what: str
-) -> None:
-    audit.record(
-        session,
-        at=job.services.clock.now(),
-        team_id=payload["team_id"],
-        actor=payload["user_id"],
-        action=what,
-        production_id=scene.production_id,
-        subject=f"scene:{scene.number}",
-    )
 
 
 def view_answer(job: JobContext, payload: dict[str, str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack
@@ -11,9 +13,11 @@ from bot.deps import Deps
 from bot.ids import HomeAction
 from bot.meta import unpack
 from bot.worker import JobContext
-from handlers.commands import checklist, request, setup
 from handlers.defer import click_payload, later
-from handlers.events.home import publish
+from handlers.home_tab import publish
+from handlers.modals.checklist import open_checklist_modal
+from handlers.modals.request import open_new_request
+from handlers.modals.setup import open_setup_modal
 from storage.db import session_scope
 from storage.productions import get_production
 
@@ -26,7 +30,8 @@ def clicked(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) 
 
 def run(job: JobContext, payload: dict[str, str]) -> None:
     ids = unpack(payload["value"], "home")
-    if payload["action_id"] == HomeAction.PAGE:
+    action = HomeAction(payload["action_id"])
+    if action is HomeAction.PAGE:
         publish(
             job.client,
             job.services,
@@ -35,24 +40,20 @@ def run(job: JobContext, payload: dict[str, str]) -> None:
             page=int(ids["page"]),
         )
         return
-    command = {
-        "team_id": payload["team_id"],
-        "user_id": payload["user_id"],
-        "trigger_id": payload["trigger_id"],
-    }
     with session_scope(job.services.session_factory) as session:
         production = get_production(session, production_id=int(ids["p"]))
         if production is None:
             raise Refusal("This production no longer exists.")
-        shortcut = {
-            HomeAction.REQUEST: (request.run, f"in {production.name}"),
-            HomeAction.CHECKLIST: (checklist.run, f"in {production.name}"),
-            HomeAction.SETUP: (setup.run, production.name),
-        }[HomeAction(payload["action_id"])]
-        shortcut[0](
-            command=command,
-            args=shortcut[1],
-            client=job.client,
-            db_session=session,
-            services=job.services,
+        openers: dict[HomeAction, Callable[..., None]] = {
+            HomeAction.REQUEST: partial(open_new_request, now=job.services.clock.now()),
+            HomeAction.CHECKLIST: open_checklist_modal,
+            HomeAction.SETUP: open_setup_modal,
+        }
+        openers[action](
+            job.client,
+            trigger_id=payload["trigger_id"],
+            session=session,
+            team_id=payload["team_id"],
+            user_id=payload["user_id"],
+            name=production.name,
         )

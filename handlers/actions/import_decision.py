@@ -23,7 +23,7 @@ from bot.schedule.diff import headline, summary_lines
 from bot.worker import JobContext
 from handlers.blocks.import_preview import outcome_blocks
 from handlers.defer import submitting
-from handlers.events.home import refresh_production
+from handlers.home_tab import refresh_production
 from storage.db import session_scope
 from storage.imports import claim_pending, payload_of
 from storage.models import ImportStatus, PendingImport, Role

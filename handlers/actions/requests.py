@@ -4,23 +4,19 @@ request (a coordinator, on a note)."""
 
 from __future__ import annotations
 
-import logging
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.access import Refusal, require
-from bot.delivery.messages import Outgoing, request_message
 from bot.meta import pack, unpack, unpack_int
 from bot.requests import acknowledge, withdraw
 from bot.worker import JobContext
 from handlers.blocks.requests import edit_modal, note_view_modal
-from handlers.commands.note import open_note_modal
-from handlers.commands.request import open_request_modal
-from handlers.commands.requests import blocks_for
 from handlers.defer import submitting
+from handlers.modals.note import open_note_modal
+from handlers.modals.request import open_request_modal
+from handlers.request_list import blocks_for
+from handlers.request_posts import refresh_posts
 from storage import audit, deliveries
 from storage.db import session_scope
 from storage.models import (
@@ -37,40 +33,6 @@ from storage.models import (
 )
 from storage.productions import get_production
 from storage.secrets import unseal
-
-log = logging.getLogger(__name__)
-
-
-def _shown(
-    session_factory: sessionmaker[Session], request_id: int
-) -> list[tuple[str, str, Outgoing, int]]:
-    with session_scope(session_factory) as session:
-        request = session.get(CoordinatorRequest, request_id)
-        if request is None:
-            return []
-        return [
-            (post.channel_id, post.ts, request_message(post), len(post.acks))
-            for post in request.posts
-            if post.ts
-        ]
-
-
-def refresh_posts(
-    client: WebClient, session_factory: sessionmaker[Session], request_id: int
-) -> None:
-    """Show the request's current text, count or withdrawal in every channel it was posted
-    to; again if the count moved meanwhile (two people acknowledging at once)."""
-    shown = _shown(session_factory, request_id)
-    for _ in range(3):
-        for channel, ts, out, _count in shown:
-            try:
-                client.chat_update(channel=channel, ts=ts, text=out.text, blocks=out.blocks)
-            except SlackApiError as error:
-                log.warning("could not update a request (%s)", error.response.get("error"))
-        now = _shown(session_factory, request_id)
-        if [c for *_, c in now] == [c for *_, c in shown]:
-            return
-        shown = now
 
 
 def _coordinator_request(session: Session, value: str, user_id: str) -> CoordinatorRequest:

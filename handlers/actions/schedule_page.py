@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.access import Refusal, require
 from bot.meta import unpack
 from bot.worker import JobContext
-from handlers.commands.schedule import VIEWERS, page_blocks
 from handlers.defer import submitting
+from handlers.schedule_pages import VIEWERS, page_blocks
 from storage.db import session_scope
 from storage.productions import get_production
 

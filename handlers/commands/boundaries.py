@@ -3,46 +3,17 @@ they can review, change or withdraw at any time (an ephemeral message: seen by t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Respond
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from bot.delivery.messages import performer_actions, scene_line
 from bot.deps import Services
+from handlers.lookups import performer_scenes
 from storage.boundaries import current
-from storage.models import CastEntry, Production, Scene, SceneCast, Workspace
 
 MAX_SCENES = 15  # 3 blocks each, well inside a message's 50
-
-
-def performer_scenes(
-    session: Session, *, team_id: str, user_id: str, now: datetime, limit: int = 100
-) -> list[Scene]:
-    """A performer's intimate scenes on the schedule, from today on, in time order."""
-    since = now - timedelta(hours=12)  # today's scenes still count
-    return list(
-        session.scalars(
-            select(Scene)
-            .join(SceneCast, SceneCast.scene_id == Scene.id)
-            .join(CastEntry, CastEntry.id == SceneCast.cast_entry_id)
-            .join(Production, Production.id == Scene.production_id)
-            .join(Workspace, Workspace.id == Production.workspace_id)
-            .where(
-                Workspace.team_id == team_id,
-                CastEntry.slack_user_id == user_id,
-                Scene.intimacy.is_(True),
-                Scene.removed.is_(False),
-                Scene.start_at >= since,
-            )
-            .options(selectinload(Scene.production))
-            .order_by(Scene.start_at)
-            .distinct()
-            .limit(limit)
-        )
-    )
 
 
 def run(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.checkins import start_round
 from bot.deps import Services
-from handlers.commands.scene import coordinators_scene
+from handlers.lookups import coordinators_scene
 
 
 def run(

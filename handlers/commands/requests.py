@@ -5,28 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Respond
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from bot.access import pick_production, split_production
-from handlers.blocks.requests import requests_list
-from storage.models import CoordinatorRequest, RequestPost, Role
-
-
-def blocks_for(session: Session, production_id: int, zone: str, name: str) -> list[dict[str, Any]]:
-    requests = list(
-        session.scalars(
-            select(CoordinatorRequest)
-            .where(CoordinatorRequest.production_id == production_id)
-            .options(
-                selectinload(CoordinatorRequest.posts).selectinload(RequestPost.acks),
-                selectinload(CoordinatorRequest.scene),
-            )
-            .order_by(CoordinatorRequest.id.desc())
-            .limit(10)
-        )
-    )
-    return requests_list(requests, zone=zone, production=name)
+from handlers.request_list import blocks_for
+from storage.models import Role
 
 
 def run(

@@ -8,41 +8,12 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.access import Refusal, pick_production, split_production
 from bot.deps import Services
 from bot.meta import pack
-from bot.schedule.csv_format import normalize_scene_number
 from handlers.blocks.scene_modal import scene_modal
+from handlers.lookups import coordinators_scene
 from storage import audit
-from storage.models import Role, Scene
-from storage.scenes import get_scene
 from storage.secrets import unseal
-
-
-def coordinators_scene(
-    session: Session, command: dict[str, Any], args: str, *, word: str, doing: str
-) -> Scene:
-    """The scene `args` names (`42A [in PRODUCTION]`) in a production the caller coordinates,
-    or a Refusal that says what to do."""
-    text, name = split_production(args)
-    if not text:
-        raise Refusal(f"Which scene? For example `/closedset {word} 42A`.")
-    production = pick_production(
-        session,
-        team_id=command["team_id"],
-        user_id=command["user_id"],
-        roles=(Role.COORDINATOR,),
-        name=name,
-        doing=doing,
-    )
-    number = normalize_scene_number(text)
-    scene = get_scene(session, production_id=production.id, number=number)
-    if scene is None or scene.removed:
-        raise Refusal(
-            f"There is no scene {number[:20]} on the {production.name} schedule. Upload the "
-            "schedule first, or check the number with `/closedset schedule`."
-        )
-    return scene
 
 
 def run(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.confirmations import scene_states
 from bot.deps import Services
 from handlers.blocks.boundaries import status_modal
-from handlers.commands.scene import coordinators_scene
+from handlers.lookups import coordinators_scene
 from storage import audit
 
 

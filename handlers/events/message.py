@@ -7,9 +7,9 @@ from typing import Any
 
 from bot.delivery.messages import note_button
 from bot.deps import Deps
-from bot.uploads import Upload, process
 from bot.worker import JobContext
 from handlers.defer import after
+from handlers.uploads import Upload, process
 from storage.db import insert_once, session_scope
 from storage.models import DmNotice
 

@@ -14,7 +14,7 @@ from bot.confirmations import Outcome, answer, live_scene
 from bot.deps import Deps
 from bot.ids import VALUE, ChangesView
 from bot.meta import unpack
-from handlers.actions.boundaries import after_answer
+from handlers.answered import after_answer
 from handlers.blocks.boundaries import notice_modal
 from handlers.defer import after
 from storage.boundaries import Boundaries, Choice

@@ -11,7 +11,7 @@ from bot.deps import Deps
 from bot.ids import ChecklistView
 from bot.meta import unpack_int
 from bot.text import fold
-from handlers.views import state
+from handlers import view_state
 from storage import audit
 from storage.boundaries import MAX_ITEMS, MAX_LABEL, set_checklist
 from storage.db import session_scope
@@ -38,7 +38,7 @@ def check_labels(text: str) -> tuple[list[str], str | None]:
 
 
 def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
-    labels, problem = check_labels(state.text(view, ChecklistView.ITEMS))
+    labels, problem = check_labels(view_state.text(view, ChecklistView.ITEMS))
     if problem:
         ack(response_action="errors", errors={ChecklistView.ITEMS: problem})
         return

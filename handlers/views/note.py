@@ -12,10 +12,10 @@ from bot.deps import Deps
 from bot.ids import NoteView
 from bot.meta import unpack_int
 from bot.requests import add_note
+from handlers import view_state
 from handlers.blocks.boundaries import notice_modal
 from handlers.defer import after
-from handlers.events.home import refresh_coordinators
-from handlers.views import state
+from handlers.home_tab import refresh_coordinators
 from storage.db import session_scope
 from storage.models import Production, Role, Scene
 
@@ -23,11 +23,11 @@ from storage.models import Production, Role, Scene
 def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     user_id = body["user"]["id"]
     team_id = body.get("team", {}).get("id") or body["user"].get("team_id", "")
-    text = state.text(view, NoteView.TEXT).strip()
+    text = view_state.text(view, NoteView.TEXT).strip()
     if not text:
         ack(response_action="errors", errors={NoteView.TEXT: "Write your note."})
         return
-    chosen = state.selected(view, NoteView.SCENE)
+    chosen = view_state.selected(view, NoteView.SCENE)
     with session_scope(deps.session_factory) as session:
         production = session.get(
             Production, unpack_int(view.get("private_metadata", ""), "note", "p")

@@ -30,7 +30,7 @@ from bot.meta import pack, unpack, unpack_int
 from bot.requests import assess, create, hold_until
 from bot.requests import edit as edit_request
 from bot.worker import JobContext
-from handlers.actions.requests import refresh_posts
+from handlers import view_state
 from handlers.blocks.boundaries import notice_modal
 from handlers.blocks.requests import (
     Concerns,
@@ -39,10 +39,10 @@ from handlers.blocks.requests import (
     edit_modal,
     request_modal,
 )
-from handlers.commands.request import request_scenes
 from handlers.defer import after
-from handlers.events.home import refresh_coordinators
-from handlers.views import state
+from handlers.home_tab import refresh_coordinators
+from handlers.modals.request import request_scenes
+from handlers.request_posts import refresh_posts
 from storage.db import session_scope
 from storage.models import CoordinatorRequest, Production, RequestStatus, Role, Scene
 
@@ -59,13 +59,13 @@ class Answer:
 
 
 def read_form(view: dict[str, Any]) -> RequestForm:
-    scene = state.selected(view, RequestView.SCENE)
+    scene = view_state.selected(view, RequestView.SCENE)
     return RequestForm(
-        channels=state.conversations(view, RequestView.CHANNELS),
+        channels=view_state.conversations(view, RequestView.CHANNELS),
         scene_id=int(scene) if scene and scene.isdigit() else None,
-        text=state.text(view, RequestView.TEXT).strip(),
-        post_at=state.date_time(view, RequestView.POST_AT),
-        allow_ping=state.checked(view, RequestView.PING),
+        text=view_state.text(view, RequestView.TEXT).strip(),
+        post_at=view_state.date_time(view, RequestView.POST_AT),
+        allow_ping=view_state.checked(view, RequestView.PING),
     )
 
 
@@ -126,14 +126,14 @@ def decide(session: Session, *, view: dict[str, Any], user_id: str, now: datetim
             concerns=concerns,
         )
         return Answer({"response_action": "update", "view": view})
-    if found.check.warnings and not state.checked(view, RequestView.CONFIRM):
+    if found.check.warnings and not view_state.checked(view, RequestView.CONFIRM):
         return _errors(
             RequestView.CONFIRM,
             "Tick this to post despite the warnings above, or reword the request.",
         )
-    if found.small_cast and state.selected(view, RequestView.STANDING) != "scene":
+    if found.small_cast and view_state.selected(view, RequestView.STANDING) != "scene":
         scene = None
-    if state.selected(view, RequestView.HOLD) == "hold" and int(ids.get("u") or 0):
+    if view_state.selected(view, RequestView.HOLD) == "hold" and int(ids.get("u") or 0):
         post_at = max(post_at, datetime.fromtimestamp(int(ids["u"]), UTC))
     request = create(
         session,
@@ -171,7 +171,7 @@ def edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> No
     """New text for a posted request: checked like a new one; the channels' messages are
     updated by a job once it is saved."""
     user_id = body["user"]["id"]
-    text = state.text(view, EditRequestView.TEXT).strip()
+    text = view_state.text(view, EditRequestView.TEXT).strip()
     with session_scope(deps.session_factory) as session:
         request = session.get(
             CoordinatorRequest, unpack_int(view.get("private_metadata", ""), "request", "r")
@@ -209,7 +209,7 @@ def _edit(
     if found.check.refusals:
         messages = list(dict.fromkeys(f.message for f in found.check.refusals))
         return _errors(EditRequestView.TEXT, " ".join(messages))
-    if found.check.warnings and not state.checked(view, RequestView.CONFIRM):
+    if found.check.warnings and not view_state.checked(view, RequestView.CONFIRM):
         updated = edit_modal(request, metadata=view.get("private_metadata", ""))
         updated["blocks"][0]["element"]["initial_value"] = text
         updated["blocks"] += confirm_blocks(found.check.warnings)

@@ -14,9 +14,9 @@ from bot.deps import Deps
 from bot.ids import SceneView
 from bot.meta import unpack_int
 from bot.timeutil import localize
+from handlers import view_state
 from handlers.defer import after
-from handlers.events.home import refresh_production
-from handlers.views import state
+from handlers.home_tab import refresh_production
 from storage import audit, deliveries
 from storage.db import session_scope
 from storage.models import Role, Scene
@@ -47,14 +47,14 @@ def _save(
         return None
     zone = ZoneInfo(scene.production.time_zone)
     try:
-        chosen = time.fromisoformat(state.time_of_day(view, SceneView.START))
+        chosen = time.fromisoformat(view_state.time_of_day(view, SceneView.START))
         current = scene.start_at.astimezone(zone)
         new_start = localize(current.date(), chosen, zone)
     except ValueError as error:
         ack(response_action="errors", errors={SceneView.START: str(error) or "Pick a time."})
         return None
-    content = state.text(view, SceneView.CONTENT).strip() or None
-    intimacy = state.checked(view, SceneView.INTIMACY)
+    content = view_state.text(view, SceneView.CONTENT).strip() or None
+    intimacy = view_state.checked(view, SceneView.INTIMACY)
     now = deps.clock.now()
     # What performers confirm: a change to any of it lapses their answers (see apply_diff).
     grew = set()
@@ -70,7 +70,7 @@ def _save(
     scene.planned_content_by_coordinator = True
     scene.intimacy = intimacy
     scene.intimacy_by_coordinator = True
-    scene.closed_set = state.checked(view, SceneView.CLOSED_SET)
+    scene.closed_set = view_state.checked(view, SceneView.CLOSED_SET)
     if scene.start_estimated or new_start != scene.start_at:
         scene.start_at = new_start
         scene.start_time_override = chosen

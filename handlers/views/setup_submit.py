@@ -12,10 +12,10 @@ from bot.deps import Deps
 from bot.ids import SetupView
 from bot.meta import unpack_int
 from bot.setup import SetupForm, check_setup
+from handlers import view_state
 from handlers.blocks.setup_modal import setup_done_modal
 from handlers.defer import after
-from handlers.events.home import refresh_production
-from handlers.views import state
+from handlers.home_tab import refresh_production
 from storage import audit, deliveries
 from storage.db import session_scope
 from storage.productions import get_production, name_taken, save_setup
@@ -23,26 +23,26 @@ from storage.productions import get_production, name_taken, save_setup
 
 def _form(view: dict[str, Any]) -> SetupForm:
     return SetupForm(
-        name=state.text(view, SetupView.NAME),
-        zone=state.text(view, SetupView.ZONE),
-        coordinators=state.users(view, SetupView.COORDINATORS),
-        ads=state.users(view, SetupView.ADS),
-        admins=state.users(view, SetupView.ADMINS),
-        ad_channel=state.conversation(view, SetupView.AD_CHANNEL),
-        lead=state.text(view, SetupView.LEAD),
-        nudge=state.text(view, SetupView.NUDGE),
-        escalation=state.text(view, SetupView.ESCALATION),
-        default_call=state.time_of_day(view, SetupView.CALL),
-        intimacy_category=state.text(view, SetupView.CATEGORY),
-        tolerance=state.text(view, SetupView.TOLERANCE),
-        departments=tuple(state.conversations(view, SetupView.DEPARTMENTS)),
-        quiet=state.text(view, SetupView.QUIET),
-        reminders=state.text(view, SetupView.REMINDERS),
-        reminders_by_dm=state.checked(view, SetupView.REMINDERS_BY_DM),
-        digest_at=state.time_of_day(view, SetupView.DIGEST),
-        closed_set_text=state.text(view, SetupView.CLOSED_SET_TEXT),
-        checkin_window=state.text(view, SetupView.CHECKIN_WINDOW),
-        closure_after=state.text(view, SetupView.CLOSURE_AFTER),
+        name=view_state.text(view, SetupView.NAME),
+        zone=view_state.text(view, SetupView.ZONE),
+        coordinators=view_state.users(view, SetupView.COORDINATORS),
+        ads=view_state.users(view, SetupView.ADS),
+        admins=view_state.users(view, SetupView.ADMINS),
+        ad_channel=view_state.conversation(view, SetupView.AD_CHANNEL),
+        lead=view_state.text(view, SetupView.LEAD),
+        nudge=view_state.text(view, SetupView.NUDGE),
+        escalation=view_state.text(view, SetupView.ESCALATION),
+        default_call=view_state.time_of_day(view, SetupView.CALL),
+        intimacy_category=view_state.text(view, SetupView.CATEGORY),
+        tolerance=view_state.text(view, SetupView.TOLERANCE),
+        departments=tuple(view_state.conversations(view, SetupView.DEPARTMENTS)),
+        quiet=view_state.text(view, SetupView.QUIET),
+        reminders=view_state.text(view, SetupView.REMINDERS),
+        reminders_by_dm=view_state.checked(view, SetupView.REMINDERS_BY_DM),
+        digest_at=view_state.time_of_day(view, SetupView.DIGEST),
+        closed_set_text=view_state.text(view, SetupView.CLOSED_SET_TEXT),
+        checkin_window=view_state.text(view, SetupView.CHECKIN_WINDOW),
+        closure_after=view_state.text(view, SetupView.CLOSURE_AFTER),
     )
 
 
