@@ -6,7 +6,6 @@ the uploader in the DM.
 from __future__ import annotations
 
 import logging
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from slack_sdk import WebClient
 
 from bot.access import Refusal, pick_production
 from bot.deps import Services
+from bot.downloads import download
 from bot.imports import (
     MAX_FILE_BYTES,
     FileKind,
@@ -27,7 +27,7 @@ from bot.imports import (
     plan_schedule_import,
     schedule_payload,
 )
-from bot.problems import InputRejected, Problem
+from bot.problems import InputRejected
 from bot.worker import JobContext
 from handlers.blocks.import_preview import preview_blocks, problems_blocks
 from storage import audit
@@ -46,25 +46,6 @@ class Upload:
     channel_id: str
     file_id: str
     text: str  # the message typed with the file: may name the production
-
-
-def download(client: WebClient, file_id: str) -> tuple[str, bytes]:
-    """The file's name and bytes, fetched with the bot token from `url_private_download`."""
-    info: dict[str, Any] = client.files_info(file=file_id)["file"]
-    if int(info.get("size") or 0) > MAX_FILE_BYTES:
-        raise InputRejected([Problem(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")])
-    url = info.get("url_private_download") or info.get("url_private")
-    if not url:
-        raise InputRejected([Problem("Slack did not give me the file; try uploading it again")])
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        data: bytes = response.read(MAX_FILE_BYTES + 1)
-        content_type = response.headers.get("Content-Type", "")
-    if "text/html" in content_type and not str(info.get("name", "")).endswith(".html"):
-        raise InputRejected(
-            [Problem("Slack refused to hand me the file (is the files:read scope granted?)")]
-        )
-    return str(info.get("name") or "file"), data
 
 
 def process(job: JobContext, upload: Upload) -> None:
@@ -108,7 +89,7 @@ def _preview(upload: Upload, *, client: WebClient, services: Services) -> tuple[
             name=(upload.text.strip() or None) if several else None,
             doing="import a cast list or schedule",
         )
-        name, data = download(client, upload.file_id)
+        name, data = download(client, upload.file_id, max_bytes=MAX_FILE_BYTES)
         text = decode(data)
         kind = detect_kind(text)
         now = services.clock.now()

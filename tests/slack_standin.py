@@ -96,6 +96,8 @@ APP_TOKEN = "xapp-test"
 RESPONSE_URL_METHOD = "response_url"
 #: Pseudo method name under which ``GET /files/...`` downloads are recorded.
 DOWNLOAD_METHOD = "files.download"
+REDIRECT_METHOD = "redirect"
+UNMATCHED_METHOD = "unmatched"
 
 #: A response override: takes the recorded call, returns (status, headers, body).
 Responder = Callable[["Call"], tuple[int, Mapping[str, str], Mapping[str, Any]]]
@@ -295,6 +297,7 @@ class _Failure:
 class _File:
     obj: dict[str, Any]
     content: bytes
+    trickle_seconds: float = 0.0
 
 
 @dataclass
@@ -306,6 +309,7 @@ class _State:
     responders: dict[str, Responder] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, _File] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     opened_dms: set[str] = field(default_factory=set)
     errors: list[BaseException] = field(default_factory=list)
@@ -377,6 +381,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def trickle(self, status: int, headers: Mapping[str, str], body: bytes, seconds: float) -> None:
+        """Like `send`, the body spread over `seconds` in small pieces (a slow download)."""
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        pieces = max(1, min(len(body), 20))
+        step = -(-len(body) // pieces)
+        try:
+            for start in range(0, len(body), step):
+                self.wfile.write(body[start : start + step])
+                self.wfile.flush()
+                time.sleep(seconds / pieces)
+        except OSError:
+            pass  # the client gave up: that is what a slow download test wants to see
 
 
 class _Server(ThreadingHTTPServer):
@@ -689,12 +710,23 @@ class SlackStandIn:
         *,
         title: str | None = None,
         mimetype: str | None = None,
+        remote_url: str | None = None,
+        download_url: str | None = None,
+        declared_size: int | None = None,
+        trickle_seconds: float = 0.0,
     ) -> dict[str, Any]:
         """Register a file; returns the Slack file object (id ``F...``).
 
         Use the object inside a ``message`` event with ``subtype: "file_share"``
         (``"files": [obj]``) or a ``file_shared`` event.  ``files.info`` returns it
         and ``url_private``/``url_private_download`` serve ``content``.
+
+        Hostile shapes, as ``files.info`` can return them: ``remote_url`` makes it a remote
+        file (``is_external``, ``mode: "external"``, ``url_private`` pointing there, as Slack
+        documents for files added with ``files.remote.add``); ``download_url`` replaces the download
+        URLs with any other (e.g. a redirect from :meth:`add_redirect`); ``declared_size``
+        is the ``size`` claimed (default: the real one); ``trickle_seconds`` spreads the
+        download over that long.
         """
         file_id = f"F{next(self._id_counter):09d}"
         if mimetype is None:
@@ -731,9 +763,29 @@ class SlackStandIn:
             "ims": [],
             "comments_count": 0,
         }
+        if remote_url is not None:
+            obj.update(
+                mode="external",
+                is_external=True,
+                external_type="gdrive",
+                url_private=remote_url,
+                url_private_download=remote_url,
+            )
+        if download_url is not None:
+            obj.update(url_private=download_url, url_private_download=download_url)
+        if declared_size is not None:
+            obj["size"] = declared_size
         with self._lock:
-            self._state.files[file_id] = _File(obj, content)
+            self._state.files[file_id] = _File(obj, content, trickle_seconds)
         return obj
+
+    def add_redirect(self, location: str) -> str:
+        """A URL on this server that answers ``302 Found`` to ``location`` (a redirect Slack's
+        file host could be made to send); each GET is recorded as a ``"redirect"`` call."""
+        path = f"/redirect/{next(self._id_counter)}"
+        with self._lock:
+            self._state.redirects[path] = location
+        return f"{self.base_url}{path}"
 
     def users(self) -> list[dict[str, Any]]:
         """The user directory, in insertion order."""
@@ -787,12 +839,19 @@ class SlackStandIn:
             self._download(req, path, headers, now)
         elif verb == "GET" and path == "/signin":
             req.send(200, {"Content-Type": "text/html; charset=utf-8"}, _LOGIN_PAGE)
+        elif verb == "GET" and path in self._state.redirects:
+            location = self._state.redirects[path]
+            self._record(
+                Call(REDIRECT_METHOD, {"location": location}, headers, now, 302, None, path)
+            )
+            req.send(302, {"Location": location, "Content-Type": "text/plain"}, b"")
         elif verb == "POST" and path.startswith(("/commands/", "/actions/")):
             params = self._decode_body(body, headers.get("content-type", ""))
             resp = {"ok": True}
             self._record(Call(RESPONSE_URL_METHOD, params, headers, now, 200, resp, path))
             req.send(200, {"Content-Type": "application/json; charset=utf-8"}, b'{"ok":true}')
-        else:
+        else:  # recorded too: a test can prove nothing reached this server
+            self._record(Call(UNMATCHED_METHOD, {"verb": verb}, headers, now, 404, None, path))
             req.send(404, {"Content-Type": "text/plain"}, b"not found")
 
     @staticmethod
@@ -893,7 +952,10 @@ class SlackStandIn:
         status = 200 if authorized and found else (404 if authorized else 403)
         params = {"file": file_id, "name": name, "authorized": authorized}
         self._record(Call(DOWNLOAD_METHOD, params, headers, now, status, None, path), download=True)
-        if authorized and stored is not None and found:
+        if authorized and stored is not None and found and stored.trickle_seconds:
+            mimetype = str(stored.obj["mimetype"])
+            req.trickle(200, {"Content-Type": mimetype}, stored.content, stored.trickle_seconds)
+        elif authorized and stored is not None and found:
             req.send(200, {"Content-Type": str(stored.obj["mimetype"])}, stored.content)
         elif authorized:
             req.send(404, {"Content-Type": "text/plain"}, b"file not found")
