@@ -124,16 +124,17 @@ def answer(
         revision=scene.revision,
         detail={"answer": recorded.id},
     )
-    if kind is not AnswerKind.CONFIRMED and scene.signed_off:
-        # Readiness follows consent: the ADs' "IC sign-off complete" goes with it.
-        scene.signed_off_revision = None
+    # What ADs see (the coordinator's sign-off) changes only when a coordinator acts: were it
+    # to go back to "pending" by itself, ADs would learn that a performer withdrew or asked for
+    # changes — in a one-performer scene, which one. The coordinator is told privately (the
+    # notice above) and takes the sign-off back in the scene's status if it no longer holds.
     deliveries.sync_scene(session, scene, now=now)
     audit.record(
         session,
         at=now,
         team_id=team_id,
         actor=performer,
-        action=f"boundaries.{kind.value}",
+        action="boundaries.answered",  # never which answer: the audit trail is not content
         production_id=scene.production_id,
         subject=f"scene:{scene.number}",
         detail={"answer": recorded.id, "revision": scene.revision},

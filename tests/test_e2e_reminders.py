@@ -76,7 +76,7 @@ def test_the_digest_lists_tomorrows_intimate_scenes(planned: RunningApp) -> None
     assert "Fri 06 Mar" in digest["text"] and "Scene 42A" in blocks_text(digest)
 
 
-def test_sign_off_shows_in_reminders_and_a_withdrawal_takes_it_back(
+def test_sign_off_shows_in_reminders_and_only_the_coordinator_takes_it_back(
     planned: RunningApp,
 ) -> None:
     with session_scope(planned.session_factory) as session:
@@ -105,7 +105,8 @@ def test_sign_off_shows_in_reminders_and_a_withdrawal_takes_it_back(
     assert "IC sign-off complete" in json.dumps(updated.json("view"))
     at(planned, EVENING_BEFORE)
     assert "IC sign-off complete" in blocks_text(to(planned, ADS, "Coming up")[0])
-    # A performer withdraws: readiness goes back to pending, by itself.
+    # A performer withdraws: what ADs see does not change by itself (it would tell them who
+    # changed their mind); the coordinator is told privately, and takes the sign-off back.
     with session_scope(planned.session_factory) as session:
         scene = session.scalars(select(Scene)).one()
         answer(
@@ -116,8 +117,23 @@ def test_sign_off_shows_in_reminders_and_a_withdrawal_takes_it_back(
             now=planned.clock.now(),
             team_id=TEAM,
         )
+        assert scene.signed_off
     at(planned, START - timedelta(hours=2))
-    assert "IC sign-off pending" in blocks_text(to(planned, ADS, "Coming up")[1])
+    assert "IC sign-off complete" in blocks_text(to(planned, ADS, "Coming up")[1])
+    before = len(planned.standin.calls("views.open"))
+    planned.slack.command("status 42A", user_id=COORDINATOR)
+    status = planned.standin.wait_for("views.open", count=before + 1)[-1].json("view")
+    planned.slack.block_action(
+        user_id=COORDINATOR,
+        action_id=CoordinatorAction.TAKE_BACK,
+        value=button_value({"blocks": status["blocks"]}, CoordinatorAction.TAKE_BACK),
+        view={**status, "id": "V0STATUS"},
+    )
+    planned.standin.wait_for("views.update", count=2)
+    with session_scope(planned.session_factory) as session:
+        assert not session.scalars(select(Scene)).one().signed_off
+    at(planned, START - timedelta(minutes=30))
+    assert "IC sign-off pending" in blocks_text(to(planned, ADS, "Coming up")[2])
 
 
 def test_sign_off_is_not_offered_before_everyone_confirmed_and_ads_cannot_do_it(

@@ -225,6 +225,18 @@ def answer_modal(
                 elements=[MarkdownTextObject(text=f"Since then: {who.state.value.lower()}.")]
             )
         )
+    if kind is not AnswerKind.CONFIRMED and scene.signed_off:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Scene {_escape(scene.number)} is still signed off: ADs see it "
+                        "as ready until you take the sign-off back in the scene's status "
+                        f"(`/closedset status {_escape(scene.number)}`)."
+                    )
+                ]
+            )
+        )
     return View(type="modal", title="Boundary update", close="Close", blocks=blocks).to_dict()
 
 
