@@ -261,6 +261,14 @@ def wrap(session: Session, scene: Scene, *, by: str, now: datetime) -> bool:
     return True
 
 
+def is_wrapped(scene: Scene, now: datetime) -> bool:
+    """Marked wrapped, or its automatic closure time (start + `closure_after_minutes`) passed."""
+    if scene.wrapped_at is not None and scene.wrapped_at <= now:
+        return True
+    after = scene.production.closure_after_minutes
+    return after > 0 and now >= scene.start_at + timedelta(minutes=after)
+
+
 def record_closure(
     session: Session, scene: Scene, *, performer: str, answer: Closure, now: datetime
 ) -> None:
@@ -268,6 +276,8 @@ def record_closure(
     "Closure — scene 42" (who and what: in its modal)."""
     if performer not in deliveries.performers_of(scene):
         raise Refusal("This question is not addressed to you.")
+    if not is_wrapped(scene, now):
+        raise Refusal("This scene has not wrapped yet: the question comes after it.")
     # The scene's row lock first: a double tap is then counted once, the second seeing the first.
     lock_row(session, Scene.revision, scene.id)
     found = session.scalar(

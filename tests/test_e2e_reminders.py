@@ -34,8 +34,9 @@ def planned(app: RunningApp) -> RunningApp:
 
 
 def to(app: RunningApp, channel: str, starting: str = "") -> list[dict[str, Any]]:
+    """The messages posted to `channel`, each with the `ts` Slack gave it."""
     return [
-        c.params
+        {**c.params, "ts": c.response["ts"]}
         for c in app.standin.calls("chat.postMessage")
         if c.params.get("channel") == channel
         and c.params.get("text", "").startswith(starting)
@@ -167,7 +168,7 @@ def test_snooze_brings_the_reminder_back_in_ten_minutes_and_done_closes_it(
         action_id=AdAction.SNOOZE,
         value=button_value(reminder, AdAction.SNOOZE),
         channel_id=ADS,
-        message={"ts": "1700000000.000100", "type": "message", "text": reminder["text"]},
+        message={"ts": reminder["ts"], "type": "message", "text": reminder["text"]},
     )
     snoozed = planned.standin.wait_for("chat.update")[-1].params
     assert "snoozed by <@U0ADAD0001> until 18:10" in snoozed["text"]
@@ -181,7 +182,7 @@ def test_snooze_brings_the_reminder_back_in_ten_minutes_and_done_closes_it(
         action_id=AdAction.DONE,
         value=button_value(again[1], AdAction.DONE),
         channel_id=ADS,
-        message={"ts": "1700000000.000200", "type": "message", "text": again[1]["text"]},
+        message={"ts": again[1]["ts"], "type": "message", "text": again[1]["text"]},
     )
     done = planned.standin.wait_for("chat.update", count=2)[-1].params
     assert "done — <@U0ADAD0001>" in done["text"]

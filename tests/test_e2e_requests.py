@@ -99,7 +99,7 @@ def channel_posts(app: RunningApp, wait_for: int = 0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + 5
     while True:
         found = [
-            c.params
+            {**c.params, "ts": c.response["ts"]}
             for c in app.standin.calls("chat.postMessage")
             if str(c.params.get("channel", "")).startswith("C") and c.response and c.response["ok"]
         ]
@@ -271,6 +271,7 @@ def acknowledge(app: RunningApp, post: dict[str, Any], user_id: str) -> None:
         action_id=RequestAction.ACKNOWLEDGE,
         value=button_value(post, RequestAction.ACKNOWLEDGE),
         channel_id=post["channel"],
+        message={"ts": post["ts"], "type": "message", "text": post["text"]},
     )
 
 
@@ -283,7 +284,7 @@ def test_acknowledgements_count_once_per_person_and_the_coordinator_sees_who(
     acknowledge(ready, wardrobe, "U0CREW0002")
     acknowledge(ready, wardrobe, "U0CREW0001")  # twice: recorded once
     ready.standin.wait_for("response_url")  # "already acknowledged", to that person only
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         updates = [
             c.params

@@ -8,21 +8,36 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.access import Refusal
+from bot.access import Refusal, require
 from bot.meta import unpack_int
 from bot.worker import JobContext
 from handlers.defer import submitting
 from storage import deliveries
 from storage.db import session_scope
-from storage.models import Delivery, DeliveryKind, Scene
+from storage.models import Delivery, DeliveryKind, Role, Scene
 
 SNOOZE = timedelta(minutes=10)
 
 
-def _reminder(session: Session, value: str) -> tuple[Delivery, Scene]:
-    row = session.get(Delivery, unpack_int(value, "adrem", "d"))
+def _reminder(session: Session, payload: dict[str, str]) -> tuple[Delivery, Scene]:
+    """The reminder the button is on, if the clicker may act on it: an AD or coordinator of
+    its production, in its workspace, clicking the reminder message itself (a crafted click
+    naming another message would otherwise have the bot overwrite that one)."""
+    row = session.get(Delivery, unpack_int(payload["value"], "adrem", "d"))
     if row is None or row.kind is not DeliveryKind.AD_REMINDER or row.scene is None:
         raise Refusal("This reminder is no longer there.")
+    production = row.scene.production
+    if production.workspace.team_id != payload["team_id"]:
+        raise Refusal("This reminder is no longer there.")
+    require(
+        session,
+        production=production,
+        user_id=payload["user_id"],
+        roles=(Role.AD, Role.COORDINATOR),
+        doing="snooze or close AD reminders",
+    )
+    if (payload["channel"], payload["ts"]) != (row.channel, row.ts):
+        raise Refusal("This button does not belong to this message.")
     return row, row.scene
 
 
@@ -30,7 +45,7 @@ def snooze(job: JobContext, payload: dict[str, str]) -> None:
     """The same reminder again in ten minutes (to the same place); this one says so."""
     now = job.services.clock.now()
     with session_scope(job.services.session_factory) as session:
-        row, scene = _reminder(session, payload["value"])
+        row, scene = _reminder(session, payload)
         if scene.removed or scene.start_at <= now:
             raise Refusal("This scene has started or is off the schedule: nothing to snooze.")
         count = session.scalar(
@@ -56,7 +71,7 @@ def snooze(job: JobContext, payload: dict[str, str]) -> None:
 
 def done(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
-        number = _reminder(session, payload["value"])[1].number
+        number = _reminder(session, payload)[1].number
     _close(job, payload, f"Scene {number}: done — <@{payload['user_id']}>.")
 
 

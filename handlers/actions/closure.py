@@ -32,6 +32,8 @@ def _answer(answer: Closure) -> Any:
             scene = session.get(Scene, unpack_int(payload["value"], "closure", "s"))
             if scene is None or scene.removed:
                 raise Refusal("This scene is no longer on the schedule.")
+            if scene.production.workspace.team_id != payload["team_id"]:
+                raise Refusal("This question is not addressed to you.")
             record_closure(
                 session,
                 scene,

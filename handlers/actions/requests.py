@@ -54,6 +54,15 @@ def acknowledge_job(job: JobContext, payload: dict[str, str]) -> None:
         post = session.get(RequestPost, unpack_int(payload["value"], "ack", "p"))
         if post is None or post.request.status is not RequestStatus.ACTIVE:
             raise Refusal("This request was withdrawn; there is nothing to acknowledge.")
+        # Only on the request's own post, in its channel and workspace: an acknowledgement is
+        # the department's, and a crafted click from elsewhere must not count as one.
+        team = post.request.production.workspace.team_id
+        if (payload["team_id"], payload["channel"], payload["ts"]) != (
+            team,
+            post.channel_id,
+            post.ts,
+        ):
+            raise Refusal("This button does not belong to this message.")
         request_id = post.request_id
         added = acknowledge(session, post, user_id=payload["user_id"], now=job.services.clock.now())
     if not added:
