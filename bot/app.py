@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.exc import IntegrityError
 
 from bot.deps import Deps
+from bot.logs import REQUEST_REF, new_ref, quiet_slack_loggers
 from bot.ratelimit import GatedRateLimitRetryHandler
 from bot.slackhosts import is_response_url
 from bot.worker import BUSY, Busy, JobContext, tell
@@ -30,8 +31,9 @@ log = logging.getLogger(__name__)
 QUIET_SLACK_LOG = logging.getLogger("closedset.slack")
 """slack_sdk and Bolt log whole request and response bodies at DEBUG — modals with planned
 content and answers among them. Their loggers are this one, which never goes below INFO,
-whatever the root level: private text cannot reach a log by turning up verbosity."""
-QUIET_SLACK_LOG.setLevel(logging.INFO)
+whatever the root level (`bot.logs`): private text cannot reach a log by turning up
+verbosity."""
+quiet_slack_loggers()
 
 
 class _NoBodies(logging.Filter):
@@ -135,6 +137,7 @@ class _Prepare(Middleware):
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
+        new_ref()  # this request's reference, on its log lines and its jobs'
         body = req.body
         if not _response_urls_on_slack(body, api_url=req.context.client.base_url):
             log.warning("refused a request whose response_url is not on Slack's hosts")
@@ -171,7 +174,7 @@ def _on_error(
     second, vaguer error. A failed modal submission keeps Bolt's 500: Slack then keeps the
     modal open with an error, so nothing typed is lost.
     """
-    ref = uuid.uuid4().hex[:8]
+    ref = REQUEST_REF.get() if REQUEST_REF.get() != "-" else uuid.uuid4().hex[:8]
     log.error("listener failed (ref %s, %s)", ref, type(error).__name__, exc_info=error)
     deps: Deps | None = context.get("deps")
     url = body.get("response_url")

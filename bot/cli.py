@@ -4,7 +4,6 @@ import/show."""
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import ConfigError, Settings, environment, load_settings
+from bot import logs
+from bot.config import ConfigError, Settings, environment, load_settings, log_settings
 from bot.crypto import generate_key, load_cipher
 from bot.problems import CliError
 from storage.db import session_scope
@@ -115,23 +115,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # slack_sdk logs request bodies at DEBUG; keep it above that whatever the root level is.
-    for name in ("slack_sdk", "slack_bolt"):
-        logging.getLogger(name).setLevel(logging.INFO)
+    logs.configure("WARNING")  # until the settings say otherwise
     try:
         if args.command == "keygen":
             print(generate_key())
             return 0
         env = environment(args.env_file)
+        level, fmt = log_settings(env, serving=args.command in ("serve", "deliver"))
+        logs.configure(level, fmt)
         settings = load_settings(
             env,
             need_slack=args.command in ("serve", "deliver", "cast"),
             serving=args.command == "serve",
         )
-        configure_logging(verbose=args.command in ("serve", "deliver"))
         if args.command == "serve":
             from bot.serve import serve
 
@@ -147,23 +143,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as error:
         print(f"closedset: {error}", file=sys.stderr)
         return EXIT_INPUT
-
-
-def configure_logging(*, verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # slack_sdk logs request bodies at DEBUG: never below INFO. Alembic chatters at INFO.
-    for name in ("slack_sdk", "slack_bolt"):
-        logging.getLogger(name).setLevel(logging.INFO)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # APScheduler logs every run of the sweep at INFO, and a sweep skipped because the last
-    # pass is still sending at WARNING: routine, not news. Errors in our jobs are logged by us.
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    # waitress warns once per queued request when all its threads are busy: a burst would
-    # flood the log with lines that say nothing the latency figures do not.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:

@@ -58,6 +58,18 @@ def environment(env_file: str | Path = ".env") -> dict[str, str]:
     return merged
 
 
+def log_settings(env: Mapping[str, str], *, serving: bool) -> tuple[str, str]:
+    """`LOG_LEVEL` (default INFO for `serve`/`deliver`, WARNING for the other commands) and
+    `LOG_FORMAT` (`text` or `json`): see `bot.logs`."""
+    level = env.get("LOG_LEVEL", "").strip().upper() or ("INFO" if serving else "WARNING")
+    fmt = env.get("LOG_FORMAT", "").strip().lower() or "text"
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR.")
+    if fmt not in ("text", "json"):
+        raise ConfigError("LOG_FORMAT must be text or json (one JSON object per line).")
+    return level, fmt
+
+
 def load_settings(
     env: Mapping[str, str], *, need_slack: bool = True, serving: bool = False
 ) -> Settings:

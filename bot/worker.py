@@ -36,6 +36,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.access import Refusal
+from bot.logs import REQUEST_REF
 from bot.services import Services
 from bot.slackhosts import is_response_url
 
@@ -75,7 +76,7 @@ def run_job(context: JobContext, job: Job, payload: Any) -> None:
     except Refusal as refusal:
         tell(context, str(refusal))
     except Exception as error:
-        ref = uuid.uuid4().hex[:8]
+        ref = REQUEST_REF.get() if REQUEST_REF.get() != "-" else uuid.uuid4().hex[:8]
         log.error("%s failed (ref %s, %s)", _name(job), ref, type(error).__name__, exc_info=error)
         tell(
             context,
@@ -123,7 +124,7 @@ class Worker:
         self._client = client
         self._capacity = capacity
         self._on_wake = on_wake
-        self._queue: list[tuple[int, int, Job, Any, str | None]] = []
+        self._queue: list[tuple[int, int, Job, Any, str | None, str]] = []
         self._order = itertools.count()
         self._changed = threading.Condition()
         self._urgent_waiting = 0
@@ -152,7 +153,14 @@ class Worker:
                 raise Busy(f"{len(self._queue)} jobs waiting")
             heapq.heappush(
                 self._queue,
-                (URGENT if urgent else NORMAL, next(self._order), job, payload, response_url),
+                (
+                    URGENT if urgent else NORMAL,
+                    next(self._order),
+                    job,
+                    payload,
+                    response_url,
+                    REQUEST_REF.get(),
+                ),
             )
             if urgent:
                 self._urgent_waiting += 1
@@ -170,7 +178,8 @@ class Worker:
                 return False
             self._notices_waiting += 1
             counted: Job = _Notice(job)
-            heapq.heappush(self._queue, (URGENT, next(self._order), counted, payload, response_url))
+            entry = (URGENT, next(self._order), counted, payload, response_url, REQUEST_REF.get())
+            heapq.heappush(self._queue, entry)
             self._urgent_waiting += 1
             self._changed.notify_all()
         return True
@@ -207,14 +216,14 @@ class Worker:
         if left:
             log.error("%d job(s) were not run before the worker stopped", left)
 
-    def _take(self, urgent_only: bool) -> tuple[Job, Any, str | None] | None:
+    def _take(self, urgent_only: bool) -> tuple[Job, Any, str | None, str] | None:
         with self._changed:
             while True:
                 if self._queue and (not urgent_only or self._queue[0][0] == URGENT):
-                    priority, _, job, payload, url = heapq.heappop(self._queue)
+                    priority, _, job, payload, url, ref = heapq.heappop(self._queue)
                     if priority == URGENT:
                         self._urgent_waiting -= 1
-                    return job, payload, url
+                    return job, payload, url, ref
                 if self._stopping and not self._queue:
                     return None
                 if self._stopping and urgent_only and not self._urgent_waiting:
@@ -223,7 +232,8 @@ class Worker:
 
     def _run(self, urgent_only: bool) -> None:
         while (taken := self._take(urgent_only)) is not None:
-            job, payload, url = taken
+            job, payload, url, ref = taken
+            REQUEST_REF.set(ref)  # the job's lines carry its request's reference
             context = JobContext(self._services, self._client, url, self.wake)
             if isinstance(job, _Notice):
                 self._noticed()

@@ -21,6 +21,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import logs
 from bot.app import create_app, make_client
 from bot.clock import FixedClock
 from bot.config import normalize_database_url
@@ -125,7 +126,8 @@ def _no_secrets_in_logs() -> Iterator[None]:
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+    root.setLevel(logging.DEBUG)  # as LOG_LEVEL=DEBUG sets it (`bot.logs.configure`)
+    logs.quiet_slack_loggers()
     try:
         yield
     finally:
