@@ -37,4 +37,6 @@ def test_events_are_the_ones_handled() -> None:
     assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == [
         "app_home_opened",
         "message.im",
+        "app_uninstalled",  # erase the workspace's data
+        "tokens_revoked",
     ]
