@@ -24,7 +24,6 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.ack_latency import free_port
 from bench.delivery_common import (
     SlowStandIn,
     accepted_posts,
@@ -36,6 +35,7 @@ from bench.delivery_common import (
     start_serve,
     wait_ready,
 )
+from bench.procs import free_port
 from bot.cast.resolve import RosterEntry
 from bot.crypto import Cipher, generate_key
 from bot.setup import ProductionSetup

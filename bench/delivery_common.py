@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
-from bench.ack_latency import Proc, free_port
+from bench.procs import Proc, free_port
 from bot.config import normalize_database_url
 from storage.db import make_engine, upgrade
 from tests.slack_standin import Call, SlackStandIn

@@ -1,23 +1,32 @@
-"""The Slack stand-in (`tests.slack_standin.SlackStandIn`) in its own process, so the
-`response_url` posts the app makes do not compete for the load generator's GIL.
+"""The Slack stand-in (`tests.slack_standin.SlackStandIn`) in its own process, answering like
+Slack: every request (Web API call or `response_url` post) is answered `--latency-ms` late,
+and the arrival of every *answer* an app gives a user is recorded.
+
+    .venv/bin/python -m bench.standin_server --latency-ms 100 --needle "Night Shift"
 
 Prints one JSON line `{"api_url": ..., "base_url": ...}` when ready, then reads commands on
 stdin, one a line, and answers each with one JSON line:
-    stats  -> calls per method, response_url posts with blocks / that carried an error
-              message / other, and stand-in errors
-    count  -> {"response_url": N}: response_url posts recorded so far (cheap; for polling)
-    posts  -> every response_url post recorded so far, as
-              {"posts": [[path, arrival, has_blocks, apology, has_needle], ...], ...stats}
-              where `arrival` is `time.time()` when the request reached the stand-in (before
-              any `--latency-ms` delay) and `has_needle` says whether the post's JSON contains
-              the `--needle` text
-    clear  -> forget recorded calls (bounds memory between configurations)
+
+    count   -> {"answers": N}: answers recorded so far (cheap; for polling)
+    answers -> {"answers": [[key, arrival, what, needle], ...], "methods": {...},
+                "errors": [...]}: every answer recorded so far, where
+                `key` is the `response_url` path posted to, or `trigger:<trigger_id>` for
+                `views.open` / `views.push`, `update:<channel>:<ts>` for `chat.update`,
+                `dm:<channel>` for `chat.postMessage`;
+                `arrival` is `time.time()` when the request reached the stand-in, before the
+                latency (the wall clock: the benchmark compares it with send times taken in
+                another process on the same machine);
+                `what` is `busy` (the app's "very busy" line), `apology` ("went wrong"),
+                `blocks` (a post with blocks), `text` (any other post), `modal` (a view
+                opened), `ok` (another call Slack accepted) or `error:<Slack's error>`;
+                `needle` says whether the request's JSON contains the `--needle` text;
+                `methods` counts every call by method, `auth.test` included
+    clear   -> forget what was recorded (bounds memory between configurations)
     quit / end of input -> stop and exit
 
-`--latency-ms N` delays every answer to a `response_url` by N ms, to model the round trip to
-the real Slack (the local stand-in answers in well under a millisecond; Slack does not).
-Arrival times use `time.time()` (the wall clock), not `time.monotonic()`: the benchmark
-compares them with send times taken in another process on the same machine.
+The latency is slept before the request is handled, on the request's own thread
+(`ThreadingHTTPServer`: one thread per connection), so many calls wait at once, as they do
+on Slack.
 """
 
 from __future__ import annotations
@@ -27,115 +36,117 @@ import json
 import sys
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
 
-from tests.slack_standin import RESPONSE_URL_METHOD, SlackStandIn
+from tests.slack_standin import RESPONSE_URL_METHOD, Call, SlackStandIn
 
-_RESPONSE_PREFIXES = ("/commands/", "/actions/")
+BUSY_MARK = "very busy"  # bot.worker.BUSY: "Closed Set is very busy right now. ..."
+APOLOGY_MARK = "went wrong"  # bot.worker.run_job's and bot.app._on_error's apology
+
+Answer = tuple[str, float, str, bool]
 
 
-class DelayedStandIn(SlackStandIn):
-    def __init__(self, latency_s: float) -> None:
+class AnsweringStandIn(SlackStandIn):
+    """The stand-in, `latency_s` late on every request, keeping a list of answers."""
+
+    def __init__(self, latency_s: float, needle: str = "") -> None:
         super().__init__()
         self.latency_s = latency_s
-        self._arrivals: dict[str, list[float]] = defaultdict(list)
-        self._arrivals_lock = threading.Lock()
-        self._answered = 0  # response_url posts handled, for `count`
+        self.needle = needle
+        self._arrived = threading.local()
+        self._answers: list[Answer] = []
+        self._methods: Counter[str] = Counter()
+        self._answers_lock = threading.Lock()
 
     def _handle(self, req: Any, verb: str) -> None:
-        if not req.path.startswith(_RESPONSE_PREFIXES):
-            super()._handle(req, verb)
-            return
-        arrived = time.time()
-        with self._arrivals_lock:
-            self._arrivals[req.path.split("?", 1)[0]].append(arrived)
+        self._arrived.at = time.time()
         if self.latency_s > 0:
             time.sleep(self.latency_s)
         super()._handle(req, verb)
-        with self._arrivals_lock:
-            self._answered += 1
 
-    def answered(self) -> int:
-        """Posts to a response_url handled so far: O(1), unlike counting `calls()`, which
-        copies every call recorded under the stand-in's lock. The benchmark asks 50 times a
-        second while tens of thousands of answers drain; counting them each time had held up
-        the very posts it was counting."""
-        with self._arrivals_lock:
-            return self._answered
+    def _record(self, call: Call, *, download: bool = False) -> None:
+        super()._record(call, download=download)
+        arrived = getattr(self._arrived, "at", call.time)
+        answer = self._answer(call, arrived)
+        with self._answers_lock:
+            self._methods[call.method] += 1
+            if answer is not None:
+                self._answers.append(answer)
 
-    def arrival_times(self) -> dict[str, list[float]]:
-        with self._arrivals_lock:
-            return {k: list(v) for k, v in self._arrivals.items()}
+    def _answer(self, call: Call, arrived: float) -> Answer | None:
+        params = call.params
+        if call.method == RESPONSE_URL_METHOD:
+            key = call.path
+            text = str(params.get("text", ""))
+            what = (
+                "busy"
+                if BUSY_MARK in text
+                else "apology"
+                if APOLOGY_MARK in text
+                else "blocks"
+                if params.get("blocks")
+                else "text"
+            )
+        elif call.method in ("views.open", "views.push"):
+            key = f"trigger:{params.get('trigger_id', '')}"
+            what = "modal" if call.ok else f"error:{(call.response or {}).get('error')}"
+        elif call.method == "chat.update":
+            key = f"update:{params.get('channel', '')}:{params.get('ts', '')}"
+            what = "ok" if call.ok else f"error:{(call.response or {}).get('error')}"
+        elif call.method == "chat.postMessage":
+            key = f"dm:{params.get('channel', '')}"
+            text = str(params.get("text", ""))
+            what = "busy" if BUSY_MARK in text else "ok" if call.ok else "error"
+        else:
+            return None
+        found = bool(self.needle) and self.needle in json.dumps(params)
+        return key, arrived, what, found
+
+    def count(self) -> int:
+        with self._answers_lock:
+            return len(self._answers)
+
+    def report(self) -> dict[str, Any]:
+        with self._answers_lock:
+            answers, methods = list(self._answers), dict(self._methods)
+        return {
+            "answers": answers,
+            "methods": methods,
+            "errors": [repr(e) for e in self.errors],
+        }
 
     def clear(self) -> None:
-        with self._arrivals_lock:
-            self._arrivals.clear()
-            self._answered = 0
+        with self._answers_lock:
+            self._answers.clear()
+            self._methods.clear()
         super().clear()
 
 
-def _apology(params: dict[str, Any]) -> bool:
-    return "went wrong" in str(params.get("text", ""))
-
-
-def stats(standin: SlackStandIn) -> dict[str, Any]:
-    calls = standin.calls()
-    methods = Counter(c.method for c in calls)
-    posts = [c for c in calls if c.method == RESPONSE_URL_METHOD]
-    apologies = sum(1 for c in posts if _apology(c.params))
-    with_blocks = sum(1 for c in posts if c.params.get("blocks"))
-    refusals = sum(1 for c in posts if not c.params.get("blocks") and not _apology(c.params))
-    return {
-        "methods": dict(methods),
-        "response_url_with_blocks": with_blocks,
-        "response_url_apologies": apologies,
-        "response_url_other": refusals,
-        "standin_errors": [repr(e) for e in standin.errors],
-    }
-
-
-def posts(standin: DelayedStandIn, needle: str) -> dict[str, Any]:
-    arrivals = standin.arrival_times()
-    out = []
-    for call in standin.calls(RESPONSE_URL_METHOD):
-        times = arrivals.get(call.path)
-        arrived = times.pop(0) if times else call.time
-        text = json.dumps(call.params)
-        out.append(
-            [
-                call.path,
-                arrived,
-                bool(call.params.get("blocks")),
-                _apology(call.params),
-                bool(needle) and needle in text,
-            ]
-        )
-    return {"posts": out, **stats(standin)}
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--needle", default="", help="text to look for in response_url posts")
+    parser = argparse.ArgumentParser(prog="python -m bench.standin_server")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="answer every request this late (0)"
+    )
+    parser.add_argument("--needle", default="", help="text to look for in each answer")
     args = parser.parse_args(argv)
-    standin = DelayedStandIn(args.latency_ms / 1000)
+    standin = AnsweringStandIn(args.latency_ms / 1000, args.needle)
     standin.start()
     try:
         print(json.dumps({"api_url": standin.api_url, "base_url": standin.base_url}), flush=True)
         for line in sys.stdin:
-            cmd = line.strip()
-            if cmd == "stats":
-                print(json.dumps(stats(standin)), flush=True)
-            elif cmd == "count":
-                print(json.dumps({"response_url": standin.answered()}), flush=True)
-            elif cmd == "posts":
-                print(json.dumps(posts(standin, args.needle)), flush=True)
-            elif cmd == "clear":
+            command = line.strip()
+            if command == "count":
+                print(json.dumps({"answers": standin.count()}), flush=True)
+            elif command == "answers":
+                print(json.dumps(standin.report()), flush=True)
+            elif command == "clear":
                 standin.clear()
                 print(json.dumps({"cleared": True}), flush=True)
-            elif cmd == "quit":
+            elif command == "quit":
                 break
+            else:
+                print(json.dumps({"error": f"unknown command {command!r}"}), flush=True)
     finally:
         standin.stop()
     return 0

@@ -49,16 +49,26 @@ class _NoBodies(logging.Filter):
 QUIET_SLACK_LOG.addFilter(_NoBodies())
 
 
-def make_client(*, token: str | None, base_url: str) -> WebClient:
-    """A Web API client that reaches `base_url` (SLACK_API_URL) and retries what Slack asks
-    to be retried: 429 with Retry-After (every thread of the process waiting it out together,
-    see `bot.ratelimit`), 5xx, and dropped connections."""
-    return WebClient(
+def make_client(*, token: str | None, base_url: str, rate_scale: float = 1.0) -> WebClient:
+    """A Web API client that reaches `base_url` (SLACK_API_URL), paced by Slack's published
+    rate limits: each call waits for its turn at the client's pacer, and a 429 holds the method
+    for every thread using it until Retry-After (`bot.ratelimit`). Make one per process and
+    share it: the limits are the workspace's, and copies (Bolt's per request, the delivery
+    engine's) share the pacer. For answering users it also retries what Slack asks to be
+    retried, a few times: 429 after Retry-After, 5xx, dropped connections. The delivery engine
+    posts through a copy without these retries (`bot.ratelimit.single_attempt`): it retries
+    from its database rows, and retries on both levels multiplied the attempts. `rate_scale`
+    multiplies the published rates (minimums: a workspace may be allowed more)."""
+    from bot.ratelimit import PacedWebClient, Pacer
+
+    pacer = Pacer(scale=rate_scale)
+    return PacedWebClient(
         token=token,
         base_url=base_url,
         logger=QUIET_SLACK_LOG,
+        pacer=pacer,
         retry_handlers=[
-            GatedRateLimitRetryHandler(max_retry_count=3),
+            GatedRateLimitRetryHandler(pacer, max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
             ConnectionErrorRetryHandler(max_retry_count=2),
         ],

@@ -35,6 +35,8 @@ class Settings:
     port: int
     encryption_keys: tuple[str, ...]
     delivery_sweep_seconds: float = 5.0
+    slack_rate_scale: float = 1.0
+    host: str = "0.0.0.0"
 
     @property
     def socket_mode(self) -> bool:
@@ -113,6 +115,8 @@ def load_settings(
         port=_port(get("PORT")),
         encryption_keys=_keys(get("CLOSEDSET_ENCRYPTION_KEY")),
         delivery_sweep_seconds=_sweep(get("CLOSEDSET_DELIVERY_SWEEP_SECONDS")),
+        slack_rate_scale=_rate_scale(get("CLOSEDSET_SLACK_RATE_SCALE")),
+        host=get("HOST") or "0.0.0.0",
     )
 
 
@@ -129,6 +133,23 @@ def _sweep(value: str | None) -> float:
             "(default 5); leave it unset unless you have a reason."
         )
     return seconds
+
+
+def _rate_scale(value: str | None) -> float:
+    """Slack's published rates (the minimums every workspace gets) times this: for a Slack
+    stand-in in tests and benchmarks, or a workspace Slack has allowed more."""
+    if value is None:
+        return 1.0
+    try:
+        scale = float(value)
+    except ValueError:
+        scale = 0
+    if not 0.1 <= scale <= 1000:
+        raise ConfigError(
+            "CLOSEDSET_SLACK_RATE_SCALE must be a number between 0.1 and 1000 (default 1: "
+            "Slack's published rate limits); leave it unset against the real Slack."
+        )
+    return scale
 
 
 def _api_url(value: str | None) -> str:

@@ -20,6 +20,7 @@ from functools import partial
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
@@ -41,9 +42,9 @@ log = logging.getLogger(__name__)
 def serve(settings: Settings, *, deliver: bool = True) -> int:
     cipher = load_cipher(settings)
     engine = open_database(settings)
-    client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    client = _client(settings)  # one per process: its pacer holds the workspace's rate limits
     services = Services(make_session_factory(engine, cipher), SystemClock())
-    scheduler = _scheduler(services, settings) if deliver else None
+    scheduler = _scheduler(services, settings, client) if deliver else None
     if scheduler is not None:
         on_wake: Callable[[], object] | None = scheduler.wake
     elif can_notify(engine):
@@ -83,7 +84,7 @@ def deliver(settings: Settings) -> int:
     """The delivery dispatcher alone, for deployments that run `serve --no-deliver`."""
     engine = open_database(settings)
     services = Services(make_session_factory(engine, load_cipher(settings)), SystemClock())
-    scheduler = _scheduler(services, settings)
+    scheduler = _scheduler(services, settings, _client(settings))
     listener = DueListener(engine, scheduler.wake) if can_notify(engine) else None
     stopped = threading.Event()
     stop_on_signals(stopped.set)
@@ -102,8 +103,17 @@ def deliver(settings: Settings) -> int:
     return 0
 
 
-def _scheduler(services: Services, settings: Settings) -> DeliveryScheduler:
-    client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+def _client(settings: Settings) -> WebClient:
+    return make_client(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        rate_scale=settings.slack_rate_scale,
+    )
+
+
+def _scheduler(services: Services, settings: Settings, client: WebClient) -> DeliveryScheduler:
+    """The delivery engine, on the process's client (it posts through a copy without retries,
+    sharing the pacer)."""
     return DeliveryScheduler(
         Dispatcher(services, client), sweep_seconds=settings.delivery_sweep_seconds
     )
@@ -117,7 +127,7 @@ def _reason(error: Exception) -> str:
 
 def _http(app: App, engine: Engine, settings: Settings, worker: Worker) -> None:
     server = HttpServer(
-        wsgi_app(app, engine, ready=worker.ready), host="0.0.0.0", port=settings.port
+        wsgi_app(app, engine, ready=worker.ready), host=settings.host, port=settings.port
     )
     stop_on_signals(server.stop)
     log.info("serving HTTP on port %s: POST /slack/events, GET /healthz", server.port)

@@ -8,9 +8,10 @@ data (ids and Slack's own request fields), never live objects.
 The worker is a pool of threads in the serving process, sized by what a job waits on rather
 than by the CPU: nearly all of a job's time is a Slack round trip (~100 ms) or the database, so
 answering 50 requests a second needs several jobs in flight at once — 4 threads at 100 ms
-each top out at 40 answers a second. It is bounded twice: at most `threads` jobs run, and at
-most `capacity` wait; past that `submit` raises `Busy` and the listener tells the user to try
-again, rather than let memory grow with a backlog nobody will wait for.
+each top out at 40 answers a second. It is bounded twice: at most `threads` jobs run, and
+work is refused once the oldest waiting job has waited longer than anyone waits for an answer
+(or `capacity` jobs wait): `submit` raises `Busy` and the listener tells the user to try
+again, rather than let a backlog grow that would be answered minutes late.
 
 Modal openers are *urgent*: a `trigger_id` is good for 3 seconds. Urgent jobs are taken before
 any other, and `urgent_threads` of the threads take nothing else, so a modal still opens when
@@ -23,11 +24,11 @@ told that reference.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ from bot.access import Refusal
 from bot.logs import REQUEST_REF
 from bot.services import Services
 from bot.slackhosts import is_response_url
+from bot.text import mrkdwn_escape
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ def run_job(context: JobContext, job: Job, payload: Any) -> None:
     try:
         job(context, payload)
     except Refusal as refusal:
-        tell(context, str(refusal))
+        tell(context, mrkdwn_escape(str(refusal)))  # it may quote names people typed
     except Exception as error:
         ref = REQUEST_REF.get() if REQUEST_REF.get() != "-" else uuid.uuid4().hex[:8]
         log.error("%s failed (ref %s, %s)", _name(job), ref, type(error).__name__, exc_info=error)
@@ -100,13 +102,32 @@ def _name(job: Job) -> str:
     return getattr(job, "__name__", "job")
 
 
-URGENT, NORMAL = 0, 1
+@dataclass(frozen=True)
+class _Entry:
+    job: Job
+    payload: Any
+    response_url: str | None
+    ref: str
+    queued_at: float
+    notice: bool = False
 
 
 class Worker:
     """The bounded pool. `on_wake` runs, as a job, when something asks the delivery
     dispatcher to look now (`serve` passes its scheduler's `wake`; tests a dispatcher's
-    `run_due`)."""
+    `run_due`).
+
+    Two queues, each first in, first out: urgent jobs (modal openers, and notices to users)
+    and the rest; a thread takes an urgent job first, and `urgent_threads` take nothing else.
+    "Busy" is decided by waiting time, not only by length: once the oldest waiting job has
+    waited `max_wait` seconds (2 s for an urgent one, whose trigger lasts 3), new work of that
+    kind is refused, since its answer would come later than anyone waits for; `capacity` caps
+    the memory all the same. Notices have a budget of their own (`NOTICES`), so refusing work
+    never stops the refusals from being told.
+    """
+
+    NOTICES = 1000
+    URGENT_MAX_WAIT = 2.0
 
     def __init__(
         self,
@@ -116,6 +137,7 @@ class Worker:
         threads: int = 32,
         urgent_threads: int = 4,
         capacity: int = 2000,
+        max_wait: float = 3.0,
         on_wake: Callable[[], object] | None = None,
     ) -> None:
         if not 0 < urgent_threads < threads:
@@ -123,12 +145,14 @@ class Worker:
         self._services = services
         self._client = client
         self._capacity = capacity
+        self._max_wait = max_wait
         self._on_wake = on_wake
-        self._queue: list[tuple[int, int, Job, Any, str | None, str]] = []
-        self._order = itertools.count()
-        self._changed = threading.Condition()
-        self._urgent_waiting = 0
-        self._notices_waiting = 0
+        self._urgent: deque[_Entry] = deque()
+        self._normal: deque[_Entry] = deque()
+        self._notices = 0
+        self._lock = threading.Lock()
+        self._for_any = threading.Condition(self._lock)
+        self._for_urgent = threading.Condition(self._lock)
         self._stopping = False
         self._threads = [
             threading.Thread(
@@ -142,51 +166,42 @@ class Worker:
     def submit(
         self, job: Job, payload: Any, *, response_url: str | None, urgent: bool = False
     ) -> None:
-        """Queue `job`; raises `Busy` when `capacity` jobs are already waiting (urgent jobs
-        may use a tenth more, at least 10, so a burst of clicks does not refuse the modal
-        openers)."""
-        limit = self._capacity + (max(10, self._capacity // 10) if urgent else 0)
-        with self._changed:
+        """Queue `job`; raises `Busy` when its queue is backed up (see the class)."""
+        now = time.monotonic()
+        entry = _Entry(job, payload, response_url, REQUEST_REF.get(), now)
+        with self._lock:
             if self._stopping:
                 raise Busy("the worker is stopping")
-            if len(self._queue) >= limit:
-                raise Busy(f"{len(self._queue)} jobs waiting")
-            heapq.heappush(
-                self._queue,
-                (
-                    URGENT if urgent else NORMAL,
-                    next(self._order),
-                    job,
-                    payload,
-                    response_url,
-                    REQUEST_REF.get(),
-                ),
-            )
             if urgent:
-                self._urgent_waiting += 1
-            self._changed.notify_all()  # one `notify` could wake an urgent-only thread
-
-    NOTICES = 200
+                waiting = [e for e in self._urgent if not e.notice]
+                if len(waiting) >= max(10, self._capacity // 10) or (
+                    waiting and now - waiting[0].queued_at > self.URGENT_MAX_WAIT
+                ):
+                    raise Busy(f"{len(waiting)} urgent jobs waiting")
+                self._urgent.append(entry)
+                self._for_urgent.notify()
+            else:
+                if len(self._normal) >= self._capacity or (
+                    self._normal and now - self._normal[0].queued_at > self._max_wait
+                ):
+                    raise Busy(f"{len(self._normal)} jobs waiting")
+                self._normal.append(entry)
+            self._for_any.notify()
 
     def notice(self, job: Job, payload: Any, *, response_url: str | None) -> bool:
         """Queue a short job that tells a user something (that we are busy, that something
-        failed), ahead of other work and outside `capacity`: up to `NOTICES` of them wait at
-        once; past that it is dropped (and logged). Returns whether it was queued."""
-        with self._changed:
-            if self._stopping or self._notices_waiting >= self.NOTICES:
+        failed), ahead of other work and outside `capacity`; past `NOTICES` waiting it is
+        dropped (and logged). Returns whether it was queued."""
+        entry = _Entry(job, payload, response_url, REQUEST_REF.get(), time.monotonic(), True)
+        with self._lock:
+            if self._stopping or self._notices >= self.NOTICES:
                 log.warning("a notice to a user was dropped: %d already waiting", self.NOTICES)
                 return False
-            self._notices_waiting += 1
-            counted: Job = _Notice(job)
-            entry = (URGENT, next(self._order), counted, payload, response_url, REQUEST_REF.get())
-            heapq.heappush(self._queue, entry)
-            self._urgent_waiting += 1
-            self._changed.notify_all()
+            self._notices += 1
+            self._urgent.append(entry)
+            self._for_urgent.notify()
+            self._for_any.notify()
         return True
-
-    def _noticed(self) -> None:
-        with self._changed:
-            self._notices_waiting -= 1
 
     def wake(self) -> None:
         """Have the delivery dispatcher look for due rows now (a wake-up is never refused:
@@ -202,53 +217,41 @@ class Worker:
         return not self._stopping and all(thread.is_alive() for thread in self._threads)
 
     def waiting(self) -> int:
-        with self._changed:
-            return len(self._queue)
+        with self._lock:
+            return len(self._urgent) + len(self._normal)
 
     def shutdown(self, timeout: float = 30) -> None:
         """Finish the jobs already accepted (up to `timeout` seconds), then stop."""
-        with self._changed:
+        with self._lock:
             self._stopping = True
-            self._changed.notify_all()
+            self._for_any.notify_all()
+            self._for_urgent.notify_all()
         for thread in self._threads:
             thread.join(timeout)
         left = self.waiting()
         if left:
             log.error("%d job(s) were not run before the worker stopped", left)
 
-    def _take(self, urgent_only: bool) -> tuple[Job, Any, str | None, str] | None:
-        with self._changed:
+    def _take(self, urgent_only: bool) -> _Entry | None:
+        ready = self._for_urgent if urgent_only else self._for_any
+        with self._lock:
             while True:
-                if self._queue and (not urgent_only or self._queue[0][0] == URGENT):
-                    priority, _, job, payload, url, ref = heapq.heappop(self._queue)
-                    if priority == URGENT:
-                        self._urgent_waiting -= 1
-                    return job, payload, url, ref
-                if self._stopping and not self._queue:
+                if self._urgent:
+                    entry = self._urgent.popleft()
+                    if entry.notice:
+                        self._notices -= 1
+                    return entry
+                if self._normal and not urgent_only:
+                    return self._normal.popleft()
+                if self._stopping:
                     return None
-                if self._stopping and urgent_only and not self._urgent_waiting:
-                    return None
-                self._changed.wait()
+                ready.wait()
 
     def _run(self, urgent_only: bool) -> None:
-        while (taken := self._take(urgent_only)) is not None:
-            job, payload, url, ref = taken
-            REQUEST_REF.set(ref)  # the job's lines carry its request's reference
-            context = JobContext(self._services, self._client, url, self.wake)
-            if isinstance(job, _Notice):
-                self._noticed()
-                job = job.job
-            run_job(context, job, payload)
-
-
-@dataclass(frozen=True)
-class _Notice:
-    """A job queued by `Worker.notice` (counted apart from other work)."""
-
-    job: Job
-
-    def __call__(self, context: JobContext, payload: Any) -> None:
-        self.job(context, payload)
+        while (entry := self._take(urgent_only)) is not None:
+            REQUEST_REF.set(entry.ref)  # the job's lines carry its request's reference
+            context = JobContext(self._services, self._client, entry.response_url, self.wake)
+            run_job(context, entry.job, entry.payload)
 
 
 def _wake(job: JobContext, on_wake: Callable[[], object]) -> None:

@@ -168,7 +168,8 @@ def running_app(
     as `serve` runs it) or Socket Mode (`SocketModeHandler` connected to a WebSocket
     stand-in); `worker` sizes its job worker (`bot.worker.Worker`'s keyword arguments)."""
     clock = FixedClock(NOW)
-    client = make_client(token=BOT_TOKEN, base_url=standin.api_url)
+    # Slack's limits times 100: a day of messages to the same few people in seconds
+    client = make_client(token=BOT_TOKEN, base_url=standin.api_url, rate_scale=100)
     dispatcher = Dispatcher(Services(session_factory, clock), client, threads=4)
     jobs = Worker(
         Services(session_factory, clock),

@@ -88,6 +88,8 @@ def _env(standin: SlackStandIn, database_url: str, key: str, sweep: float | None
         "SLACK_API_URL": standin.api_url,
         "DATABASE_URL": database_url,
         "CLOSEDSET_ENCRYPTION_KEY": key,
+        # thousands of posts in seconds, to a stand-in that does not limit them
+        "CLOSEDSET_SLACK_RATE_SCALE": "100",
     }
     if sweep is not None:
         env["CLOSEDSET_DELIVERY_SWEEP_SECONDS"] = str(sweep)

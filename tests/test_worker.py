@@ -194,3 +194,25 @@ def test_shutdown_finishes_accepted_jobs(standin: SlackStandIn) -> None:
     assert sorted(ran) == list(range(20))
     with pytest.raises(Busy):
         pool.submit(slow, 21, response_url=None)
+
+
+def test_work_is_refused_once_the_oldest_waiting_job_waited_too_long(
+    standin: SlackStandIn,
+) -> None:
+    """Busy by waiting time: an answer later than anyone waits for is not worth queueing."""
+    release = threading.Event()
+    pool = _worker(standin, threads=2, urgent_threads=1, capacity=100, max_wait=0.2)
+    try:
+        hold(pool, release)
+        pool.submit(wait_for, release, response_url=None)  # waits behind the held thread
+        pool.submit(wait_for, release, response_url=None)  # still young: accepted
+        time.sleep(0.3)
+        with pytest.raises(Busy):
+            pool.submit(wait_for, release, response_url=None)
+        # An urgent job is judged by its own queue: the urgent thread is free.
+        opened = threading.Event()
+        pool.submit(lambda job, p: opened.set(), None, response_url=None, urgent=True)
+        assert opened.wait(2)
+    finally:
+        release.set()
+        pool.shutdown()

@@ -1,15 +1,26 @@
 """Sending due deliveries: claim, send, record — once each, never dropped.
 
 `Dispatcher.run_due()` claims due rows in batches (see `storage.deliveries` for how a claim
-stays exclusive across instances) and sends each batch concurrently on a thread pool; Slack's
-per-channel pacing is kept by sending to one recipient at a time. DMs are posted to the user ID
-itself, which Slack delivers to the app's DM with that user: no `conversations.open` first.
+stays exclusive across instances) and sends each batch concurrently on a thread pool, one
+recipient's messages one after another. Every post waits for its turn at its client's pacer
+(`bot.ratelimit`: Slack's published limits per method, per channel and per workspace), so a
+fan-out goes out as fast as Slack allows, not faster, and without being refused. DMs are
+posted to the user ID itself, which Slack delivers to the app's DM with that user: no
+`conversations.open` first.
+
+Retries live here, and only here: the engine posts through a copy of its client without retry
+handlers (`bot.ratelimit.single_attempt`), so each try is one HTTP attempt, and a failed try
+puts the row back with a time to try again. (With the Web API client retrying 5xx as well,
+the attempts multiplied: up to 16 HTTP attempts for one message through a 60 s outage, against
+6 now; `bench.delivery_fanout --outage-seconds 60`.)
 
 Outcomes:
 - sent: the row records the channel and `ts` (so it can be updated in place later);
-- Slack asks to wait (429), fails (5xx) or cannot be reached: the Web API client already retried
-  a few times (`bot.app.make_client`); the row goes back to PLANNED with `not_before` set by
-  `Retry-After` or by a capped exponential backoff, and is tried again until it expires;
+- Slack asks to wait (429): every sender of the process holds the method until `Retry-After`
+  (the pacer), and the row goes back to PLANNED with `not_before` at `Retry-After`;
+- Slack fails (5xx) or cannot be reached: the row goes back to PLANNED with `not_before` after
+  `Retry-After` if Slack sent one, else after a backoff doubling from 2 s (2, 4, 8, 16, 32 s ...
+  capped at 5 min), and is tried again until it expires;
 - Slack refuses for good (the user left, the channel is gone): the row is FAILED and every
   coordinator of the production is told privately (an UNDELIVERABLE message with a View
   button) — as is a message that could not be delivered before it stopped being useful;
@@ -35,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from bot.delivery import messages
 from bot.deps import Services
-from bot.ratelimit import GATE
+from bot.ratelimit import Stopped, retry_after, single_attempt
 from storage import deliveries, housekeeping
 from storage.db import session_scope
 from storage.models import (
@@ -67,6 +78,9 @@ TRANSIENT_ERRORS = frozenset(
 
 BACKOFF_START = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(minutes=5)
+"""A try that failed for Slack's trouble waits 2 s, then 4, 8 ... (at most 5 min): through a
+60 s outage a message is tried 6 times (at 0, 2, 6, 14, 30 and 62 s), and after a longer one
+it goes at the next try, at most 5 min after Slack is back."""
 GIVE_UP_AFTER = timedelta(hours=24)
 """A message with no natural expiry (a notification to a coordinator) is retried this long."""
 
@@ -96,6 +110,9 @@ class Result:
 
 
 class Dispatcher:
+    """Sends due rows through `client`'s endpoint and token, paced, one HTTP attempt per try
+    (the client's own retry handlers are dropped: see the module docstring)."""
+
     def __init__(
         self,
         services: Services,
@@ -106,19 +123,22 @@ class Dispatcher:
         threads: int = 16,
     ) -> None:
         self.services = services
-        self.client = client
         self.instance = instance or deliveries.new_instance_id()
         self.batch = batch
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="deliver")
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self.client = single_attempt(client)
+        self.client.stop = self._stopping  # a post still waiting for its turn is not sent
         self.after_send: Callable[[int], None] | None = None
         """Called with a row's id once it is recorded sent (tests and benchmarks watch it)."""
 
     def stop(self) -> None:
-        """Claim nothing more: the batch being sent is finished, the rest waits for the next
-        start (or another instance), so a stop does not wait for a whole backlog."""
+        """Claim nothing more, and send nothing more: the posts under way are finished and
+        recorded, the rest of the batch (paced, it could take minutes) is put back as it was,
+        for the next start or another instance."""
         self._stopping.set()
+        self.client.pacer.wake()
 
     def close(self) -> None:
         self.stop()
@@ -183,7 +203,10 @@ class Dispatcher:
 
     def _deliver_all(self, ids: Sequence[int]) -> Result:
         total = Result()
-        for delivery_id in ids:
+        for n, delivery_id in enumerate(ids):
+            if self._stopping.is_set():
+                self._release(ids[n:])
+                break
             try:
                 total += self._deliver(delivery_id)
             except Exception as error:  # a bug must not stop the other rows
@@ -213,8 +236,7 @@ class Dispatcher:
                 return Result(failed=1)
             self._finish(delivery_id, DeliveryStatus.SKIPPED, error=out.reason[:64])
             return Result(skipped=1)
-        GATE.wait("chat.postMessage")  # Slack said to slow down: every sender waits
-        try:
+        try:  # waits for its turn at the pacer first (Slack's rate limits)
             response = self.client.chat_postMessage(
                 channel=recipient,
                 text=out.text,
@@ -223,6 +245,9 @@ class Dispatcher:
                 unfurl_links=False,
                 unfurl_media=False,
             )
+        except Stopped:  # stopping while the post waited for its turn: it was not sent
+            self._release([delivery_id])
+            return Result()
         except SlackApiError as error:
             code = str(error.response.get("error") or f"http_{error.response.status_code}")
             transient = error.response.status_code == 429 or error.response.status_code >= 500
@@ -290,6 +315,25 @@ class Dispatcher:
                 instance=self.instance,
                 at=self._now() + wait,
                 error=error,
+            )
+
+    def _release(self, ids: Sequence[int]) -> None:
+        """Put claimed rows back untried, as they were before the claim (which then does not
+        count as an attempt: attempts set the backoff, and tell "Slack kept refusing" from
+        "late")."""
+        with session_scope(self.services.session_factory) as session:
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id.in_(list(ids)),
+                    Delivery.status == DeliveryStatus.CLAIMED,
+                    Delivery.claimed_by == self.instance,
+                )
+                .values(
+                    status=DeliveryStatus.PLANNED,
+                    claimed_by=None,
+                    attempts=Delivery.attempts - 1,
+                )
             )
 
     def _fail(self, delivery_id: int, error: str) -> None:
@@ -392,13 +436,9 @@ def _give_up_at(row: Delivery) -> datetime:
 
 
 def _retry_after(error: SlackApiError) -> timedelta | None:
-    value = (error.response.headers or {}).get("Retry-After") or (error.response.headers or {}).get(
-        "retry-after"
-    )
-    try:
-        return timedelta(seconds=max(int(str(value)), 1)) if value is not None else None
-    except ValueError:
-        return None
+    """Slack's `Retry-After` (429, and sometimes 503), at least a second."""
+    seconds = retry_after(error.response.headers)
+    return None if seconds is None else timedelta(seconds=max(seconds, 1.0))
 
 
 def _told_about_failures(session: Session, production_id: int) -> list[str]:

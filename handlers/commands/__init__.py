@@ -53,6 +53,10 @@ def subcommand(text: str | None) -> str:
     return (text or "").strip().partition(" ")[0].lower() or "help"
 
 
+PLANS_FOR_NOW = frozenset({"checkin"})
+"""Subcommands that plan messages due at once: the dispatcher is woken after them (a wake-up
+costs a delivery pass, so not after every command)."""
+
 OPENS_A_MODAL = frozenset({"setup", "scene", "status", "checklist", "request", "note"})
 """Subcommands whose job opens a modal: urgent, as the trigger expires in 3 seconds."""
 
@@ -89,7 +93,8 @@ def run_subcommand(job: JobContext, command: dict[str, Any]) -> None:
             db_session=db_session,
             services=job.services,
         )
-    job.wake()  # a subcommand that planned messages for now (a check-in) has them sent at once
+    if subcommand(command.get("text")) in PLANS_FOR_NOW:
+        job.wake()  # messages planned for now (a check-in's prompts) are sent at once
 
 
 def register(app: App) -> None:
