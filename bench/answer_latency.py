@@ -422,6 +422,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="max seconds to wait for a configuration's answers (300)",
     )
     parser.add_argument(
+        "--rate-scale",
+        type=float,
+        default=100.0,
+        help="CLOSEDSET_SLACK_RATE_SCALE for closedset (default 100: unpaced against the "
+        "stand-in, like the bare app)",
+    )
+    parser.add_argument(
         "--app",
         metavar="REV",
         help="run closedset (and seed) from bot/, handlers/, storage/ as committed at REV "
@@ -483,6 +490,11 @@ def main(argv: list[str] | None = None) -> int:
             "DATABASE_URL": database_url,
             "PORT": str(ports["closedset"]),
             "CLOSEDSET_ENCRYPTION_KEY": key,
+            # The stand-in enforces no rate limits and the bare app paces nothing: compare the
+            # request path, not Slack's limits (at Slack's published Tier 4, 100 views.open a
+            # minute, a 20/s stream of modal clicks would queue behind the pacer).
+            "CLOSEDSET_SLACK_RATE_SCALE": str(args.rate_scale),
+            "HOST": "127.0.0.1",
         }
         if args.server_path:
             path = str(Path(args.server_path).resolve())
