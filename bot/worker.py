@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +149,10 @@ class Worker:
         self._on_wake = on_wake
         self._urgent: deque[_Entry] = deque()
         self._normal: deque[_Entry] = deque()
+        # When jobs were last taken, per queue: the pace the queue drains at.
+        self._taken_urgent: deque[float] = deque(maxlen=64)
+        self._taken_normal: deque[float] = deque(maxlen=64)
+        self._few = 2 * threads  # a backlog this short is always taken: it starts at once
         self._notices = 0
         self._lock = threading.Lock()
         self._for_any = threading.Condition(self._lock)
@@ -174,19 +178,33 @@ class Worker:
                 raise Busy("the worker is stopping")
             if urgent:
                 waiting = [e for e in self._urgent if not e.notice]
-                if len(waiting) >= max(10, self._capacity // 10) or (
-                    waiting and now - waiting[0].queued_at > self.URGENT_MAX_WAIT
-                ):
-                    raise Busy(f"{len(waiting)} urgent jobs waiting")
+                wait = self._expected_wait(waiting, self._taken_urgent, now)
+                if len(waiting) >= max(10, self._capacity // 10) or wait > self.URGENT_MAX_WAIT:
+                    raise Busy(f"{len(waiting)} urgent jobs waiting, ~{wait:.1f} s")
                 self._urgent.append(entry)
                 self._for_urgent.notify()
             else:
-                if len(self._normal) >= self._capacity or (
-                    self._normal and now - self._normal[0].queued_at > self._max_wait
-                ):
-                    raise Busy(f"{len(self._normal)} jobs waiting")
+                wait = self._expected_wait(self._normal, self._taken_normal, now)
+                if len(self._normal) >= self._capacity or wait > self._max_wait:
+                    raise Busy(f"{len(self._normal)} jobs waiting, ~{wait:.1f} s")
                 self._normal.append(entry)
             self._for_any.notify()
+
+    def _expected_wait(
+        self, waiting: Sequence[_Entry], taken: deque[float], now: float
+    ) -> float:
+        """How long a job queued now would wait: at least as long as the oldest has, and the
+        backlog divided by the pace jobs were taken at over the last seconds."""
+        if not waiting:
+            return 0.0
+        oldest = now - waiting[0].queued_at
+        if len(waiting) <= self._few:
+            return oldest
+        recent = [t for t in taken if now - t <= 5.0]
+        if len(recent) < 2:
+            return oldest  # no pace yet (a burst just began): the oldest job's wait decides
+        pace = len(recent) / max(now - recent[0], 0.05)
+        return max(oldest, len(waiting) / pace)
 
     def notice(self, job: Job, payload: Any, *, response_url: str | None) -> bool:
         """Queue a short job that tells a user something (that we are busy, that something
@@ -240,8 +258,11 @@ class Worker:
                     entry = self._urgent.popleft()
                     if entry.notice:
                         self._notices -= 1
+                    else:
+                        self._taken_urgent.append(time.monotonic())
                     return entry
                 if self._normal and not urgent_only:
+                    self._taken_normal.append(time.monotonic())
                     return self._normal.popleft()
                 if self._stopping:
                     return None

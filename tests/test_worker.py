@@ -216,3 +216,28 @@ def test_work_is_refused_once_the_oldest_waiting_job_waited_too_long(
     finally:
         release.set()
         pool.shutdown()
+
+
+def test_work_is_refused_when_the_backlog_would_take_too_long_at_the_pace_jobs_go(
+    standin: SlackStandIn,
+) -> None:
+    """A burst is refused by its expected wait (backlog over pace), not only once the oldest
+    job is already late: with one thread doing ten jobs a second and one second allowed,
+    about ten wait, not thousands."""
+    pool = _worker(standin, threads=2, urgent_threads=1, capacity=1000, max_wait=1.0)
+
+    def tenth(job: JobContext, payload: None) -> None:
+        time.sleep(0.1)
+
+    try:
+        for _ in range(5):
+            pool.submit(tenth, None, response_url=None)
+        time.sleep(0.35)  # a few taken: the pace is known
+        accepted = 0
+        with pytest.raises(Busy):
+            for _ in range(1000):
+                pool.submit(tenth, None, response_url=None)
+                accepted += 1
+        assert accepted < 20
+    finally:
+        pool.shutdown()
