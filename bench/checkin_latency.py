@@ -124,7 +124,7 @@ def one_run(kind: str, args: argparse.Namespace, tmp: Path) -> list[float]:
                         time.sleep(0.002)
                     last = max(c.time for c in prompts(standin)[before:])
                     times.append(last - started)
-                    time.sleep(0.5)
+                    time.sleep(args.gap)
                 print(f"  {kind} run, rounds in order: {[round(t * 1000) for t in times]} ms")
                 return times
             finally:
@@ -144,6 +144,14 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=5.0,
+        help="seconds between rounds (default 5: a round per take is minutes apart on a set; "
+        "closer than ~4 s the 20 DMs of a round wait for Slack's workspace limit, 300/min, "
+        "which the app now paces by)",
+    )
     parser.add_argument("--performers", type=int, default=20)
     parser.add_argument("--slack-latency-ms", type=float, default=0.0)
     parser.add_argument("--limits", action="store_true")
