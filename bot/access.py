@@ -19,6 +19,10 @@ ROLE_NAMES = {
 }
 
 
+def _a(role_names: str) -> str:
+    return f"{'an' if role_names[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {role_names}"
+
+
 class Refusal(Exception):
     """The caller may not do this; `str()` says why, kindly, and is shown to them only."""
 
@@ -58,9 +62,9 @@ def pick_production(
         return _refuse_none(session, team_id=team_id, user_id=user_id, needed=needed, doing=doing)
     names = ", ".join(p.name for p in mine)
     if name is not None:
-        raise Refusal(f"You are not a {needed} of a production called '{name}' (yours: {names}).")
+        raise Refusal(f"You are not {_a(needed)} of a production called '{name}' (yours: {names}).")
     raise Refusal(
-        f"You are a {needed} of several productions ({names}). Add which one, e.g. "
+        f"You are {_a(needed)} of several productions ({names}). Add which one, e.g. "
         f"`... in {mine[0].name}`."
     )
 
@@ -69,9 +73,9 @@ def _refuse_none(
     session: Session, *, team_id: str, user_id: str, needed: str, doing: str
 ) -> Production:
     if productions_of(session, team_id=team_id, user_id=user_id):
-        raise Refusal(f"Only a {needed} can {doing}. Ask your intimacy coordinator.")
+        raise Refusal(f"Only {_a(needed)} can {doing}. Ask your intimacy coordinator.")
     raise Refusal(
-        f"Only a {needed} can {doing}, and you are not in a production yet. A coordinator "
+        f"Only {_a(needed)} can {doing}, and you are not in a production yet. A coordinator "
         "starts one with `/closedset setup`."
     )
 
@@ -79,10 +83,13 @@ def _refuse_none(
 def require(
     session: Session, *, production: Production, user_id: str, roles: Iterable[Role], doing: str
 ) -> set[Role]:
-    """Check a role on an already-known production (e.g. from a button's ids)."""
+    """Check a role on an already-known production (e.g. from a button's ids). The refusal
+    names the production only to someone in it: ids in a button or modal may have been put
+    there by someone else, and an outsider learns nothing of a production from them."""
     held = roles_of(session, production_id=production.id, user_id=user_id)
     wanted = tuple(roles)
     if not held.intersection(wanted):
         needed = " or ".join(ROLE_NAMES[r] for r in wanted)
-        raise Refusal(f"Only a {needed} of {production.name} can {doing}.")
+        which = production.name if held else "this production"
+        raise Refusal(f"Only {_a(needed)} of {which} can {doing}.")
     return held

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.access import Refusal
+from bot.roles import NOT_VOUCHED
 from storage import audit, deliveries
 from storage.db import lock_row
 from storage.models import (
@@ -29,6 +30,7 @@ from storage.models import (
     Scene,
 )
 from storage.secrets import seal, unseal
+from storage.vouches import is_held
 
 
 class Tap(enum.StrEnum):
@@ -44,6 +46,8 @@ class Tap(enum.StrEnum):
 
 
 def start_round(session: Session, *, scene: Scene, by: str, now: datetime) -> CheckinRound:
+    if is_held(session, production_id=scene.production_id):
+        raise Refusal(NOT_VOUCHED)
     performers = list(deliveries.performers_of(scene))
     if not performers:
         raise Refusal(f"Scene {scene.number} has no performers cast in it.")

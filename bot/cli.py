@@ -79,11 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     cast_sub = cast.add_subparsers(dest="cast_command", required=True, metavar="ACTION")
     cast_import = cast_sub.add_parser(
         "import",
-        help="import a cast list CSV",
-        description="Import a cast list (CSV: cast number, character, performer, Slack ID, "
-        "email or @handle). Slack references are looked up through the Web API.",
+        help="import a cast list (CSV or .xlsx)",
+        description="Import a cast list (CSV or .xlsx: cast number, character, performer, "
+        "Slack ID, email or @handle). Slack references are looked up through the Web API; "
+        "leave the Slack account empty for someone not on Slack (never asked in Slack: a "
+        "to-do for the coordinator instead).",
     )
-    cast_import.add_argument("file", type=Path, help="the CSV file")
+    cast_import.add_argument("file", type=Path, help="the CSV or .xlsx file")
     cast_import.add_argument("--production", required=True, help="production name")
     cast_import.add_argument("--dry-run", action="store_true", help="show the change only")
 
@@ -91,17 +93,31 @@ def _parser() -> argparse.ArgumentParser:
     schedule_sub = schedule.add_subparsers(dest="schedule_command", required=True, metavar="ACTION")
     schedule_import = schedule_sub.add_parser(
         "import",
-        help="import a schedule (CSV or .uss)",
-        description="Import a shooting schedule, CSV or USS (.uss) told apart by content. "
-        "Prints the change; applies it unless --dry-run. Any bad row rejects the whole file.",
+        help="import a schedule (CSV, .xlsx or .uss)",
+        description="Import a shooting schedule: CSV, an Excel workbook (.xlsx) or USS "
+        "(.uss), told apart by content. Prints the change; applies it unless --dry-run. Any "
+        "bad row rejects the whole file, with every problem by row and column.",
     )
-    schedule_import.add_argument("file", type=Path, help="the CSV or .uss file")
+    schedule_import.add_argument("file", type=Path, help="the CSV, .xlsx or .uss file")
     schedule_import.add_argument("--production", required=True, help="production name")
     schedule_import.add_argument(
         "--dry-run", action="store_true", help="print the change without applying it"
     )
     schedule_import.add_argument(
         "--stripboard", help="USS only: the stripboard to import when the file has several"
+    )
+    schedule_import.add_argument(
+        "--date-order",
+        choices=("dmy", "mdy"),
+        help="how to read dates like 03/04/2027 when the file does not settle it: dmy (3 "
+        "April) or mdy (March 4); default: the production's setting, else its time zone's "
+        "country (mdy in the US)",
+    )
+    schedule_import.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: the preview (or the problems) as one JSON object on standard output",
     )
     show = schedule_sub.add_parser(
         "show",
@@ -110,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     show.add_argument("--production", required=True, help="production name")
     show.add_argument("--all", action="store_true", help="include past scenes")
+    show.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: the stored schedule as one JSON object on standard output",
+    )
     return parser
 
 
@@ -182,8 +204,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from bot.commands_cli import import_schedule
 
         return import_schedule(
-            factory, args.file, args.production, args.dry_run, stripboard=args.stripboard
+            factory,
+            args.file,
+            args.production,
+            args.dry_run,
+            stripboard=args.stripboard,
+            date_order=args.date_order,
+            as_json=args.format == "json",
         )
     from bot.commands_cli import show_schedule
 
-    return show_schedule(factory, args.production, include_past=args.all)
+    return show_schedule(
+        factory, args.production, include_past=args.all, as_json=args.format == "json"
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,18 +13,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import make_client
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.confirmations import offline_states
 from bot.imports import (
     apply_cast_plan,
     apply_schedule_plan,
     decode,
     parse_schedule,
     plan_cast_import,
+    plan_json,
     plan_schedule_import,
 )
 from bot.problems import CliError, InputRejected
+from bot.schedule.csv_format import DateOrder
 from bot.schedule.diff import when
+from bot.schedule.workday import working_day
 from storage.db import session_scope
-from storage.models import Production
+from storage.models import Production, Scene
 from storage.productions import find_production_anywhere
 from storage.scenes import upcoming
 
@@ -42,16 +48,24 @@ def _production(session: Session, name: str) -> Production:
 
 
 def _read(path: Path) -> str:
+    """The file's text (an .xlsx workbook's schedule or cast sheet as `decode` reads it);
+    raises InputRejected for a file that is no table, CliError for one that cannot be read."""
     try:
-        return decode(path.read_bytes())
+        data = path.read_bytes()
     except OSError as error:
         raise CliError(f"cannot read {path}: {error.strerror}") from None
+    return decode(data)
 
 
-def _rejected(path: Path, rejected: InputRejected) -> int:
+def _rejected(path: Path, rejected: InputRejected, *, as_json: bool = False) -> int:
     print(f"closedset: {path} was not imported; nothing was changed:", file=sys.stderr)
     for problem in rejected.problems:
         print(f"  {problem}", file=sys.stderr)
+    if as_json:
+        problems = [
+            {"row": p.row, "column": p.column, "message": p.message} for p in rejected.problems
+        ]
+        print(json.dumps({"applied": False, "problems": problems}, ensure_ascii=False, indent=2))
     return 1
 
 
@@ -62,13 +76,20 @@ def import_schedule(
     dry_run: bool,
     *,
     stripboard: str | None = None,
+    date_order: DateOrder | None = None,
+    as_json: bool = False,
 ) -> int:
-    text = _read(path)
+    """Print the change (as text, or as JSON for scripts: `bot.imports.plan_json`) and apply
+    it unless `dry_run`. A bad file prints its problems and exits 1, never a traceback."""
     try:
+        text = _read(path)
         with session_scope(factory) as session:
             production = _production(session, name)
-            schedule = parse_schedule(text, production, stripboard=stripboard)
+            schedule = parse_schedule(
+                text, production, stripboard=stripboard, date_order=date_order or "production"
+            )
             plan = plan_schedule_import(session, production=production, schedule=schedule)
+            applied = False
             if not dry_run and not plan.diff.is_empty:
                 plan = apply_schedule_plan(
                     session,
@@ -78,19 +99,25 @@ def import_schedule(
                     now=SystemClock().now(),
                     actor=ACTOR,
                 )
-            print(plan.summary(ZoneInfo(production.time_zone)))
+                applied = True
+            if as_json:
+                out = plan_json(plan, production, applied=applied)
+                print(json.dumps(out, ensure_ascii=False, indent=2))
+            else:
+                print(plan.summary(ZoneInfo(production.time_zone)))
     except InputRejected as rejected:
-        return _rejected(path, rejected)
-    print("(dry run: nothing was changed)" if dry_run else "Applied.")
+        return _rejected(path, rejected, as_json=as_json)
+    if not as_json:
+        print("(dry run: nothing was changed)" if dry_run else "Applied.")
     return 0
 
 
 def import_cast(
     factory: sessionmaker[Session], settings: Settings, path: Path, name: str, dry_run: bool
 ) -> int:
-    text = _read(path)
     client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     try:
+        text = _read(path)
         with session_scope(factory) as session:
             production = _production(session, name)
             plan = plan_cast_import(session, production=production, text=text, client=client)
@@ -110,7 +137,9 @@ def import_cast(
     return 0
 
 
-def show_schedule(factory: sessionmaker[Session], name: str, *, include_past: bool) -> int:
+def show_schedule(
+    factory: sessionmaker[Session], name: str, *, include_past: bool, as_json: bool = False
+) -> int:
     with session_scope(factory) as session:
         production = _production(session, name)
         zone = ZoneInfo(production.time_zone)
@@ -118,17 +147,55 @@ def show_schedule(factory: sessionmaker[Session], name: str, *, include_past: bo
         if include_past:
             since = since.replace(year=1970)
         scenes, total = upcoming(session, production_id=production.id, since=since, limit=10_000)
+        if as_json:
+            out = {
+                "production": production.name,
+                "time_zone": zone.key,
+                "scenes": [_scene_json(scene, zone) for scene in scenes],
+            }
+            print(json.dumps(out, ensure_ascii=False, indent=2))
+            return 0
         print(f"{production.name} ({zone.key}): {total} scene(s)")
         for scene in scenes:
+            intimacy = "intimacy undecided" if scene.intimacy_undecided else "intimacy"
             flags = [
                 f
-                for f, on in (("intimacy", scene.intimacy), ("closed set", scene.is_closed_set))
+                for f, on in ((intimacy, scene.intimacy), ("closed set", scene.is_closed_set))
                 if on
             ]
             cast = ",".join(c.cast_number for c in scene.cast) or "-"
+            night = ", after midnight" if scene.after_midnight else ""
             print(
-                f"{scene.number:>6}  {when(scene.start_at, zone)}"
+                f"{scene.number:>6}  {when(scene.start_at, zone)}{night}"
                 f"{' (est.)' if scene.start_estimated else ''}  {scene.set_name or '-'}  "
                 f"cast {cast}  {' · '.join(flags)}".rstrip()
             )
     return 0
+
+
+def _scene_json(scene: Scene, zone: ZoneInfo) -> dict[str, Any]:
+    """One stored scene for scripts: when, where, who, and the coordinator's open decisions.
+    No planned content, synopsis or answer."""
+    local = scene.start_at.astimezone(zone)
+    intimacy = "undecided" if scene.intimacy_undecided else "yes" if scene.intimacy else "no"
+    return {
+        "number": scene.number,
+        "start": local.isoformat(),
+        "start_text": when(scene.start_at, zone)
+        + (", after midnight" if scene.after_midnight else ""),
+        "working_day": working_day(
+            scene.shoot_date, after_midnight=scene.after_midnight
+        ).isoformat(),
+        "estimated": scene.start_estimated,
+        "after_midnight": scene.after_midnight,
+        "set": scene.set_name,
+        "cast": [c.cast_number for c in scene.cast] + list(scene.unlisted_cast),
+        "intimacy": intimacy,
+        "intimacy_set_by_coordinator": scene.intimacy_by_coordinator,
+        "closed_set": scene.is_closed_set,
+        "signed_off": scene.signed_off,
+        "cannot_be_asked": [
+            {"cast_number": o.cast_number, "why": o.why, "confirmed_in_person": o.confirmed}
+            for o in offline_states(scene)
+        ],
+    }

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.access import Refusal
+from bot.roles import NOT_VOUCHED
 from storage import audit, boundaries, deliveries
 from storage.boundaries import Boundaries, choice_label
 from storage.db import lock_row
@@ -29,6 +30,7 @@ from storage.models import (
     DeliveryStatus,
     Scene,
 )
+from storage.vouches import is_held
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ def live_scene(
     scene = session.get(Scene, scene_id, populate_existing=True)
     if scene is None or performer not in deliveries.performers_of(scene):
         raise Refusal("This boundary check is not addressed to you.")
+    if is_held(session, production_id=scene.production_id):
+        raise Refusal(NOT_VOUCHED)
     if scene.removed:
         raise Refusal(
             f"Scene {scene.number} is no longer on the schedule, so nothing is needed from you "
@@ -201,8 +205,9 @@ def scene_states(session: Session, scene: Scene) -> list[PerformerState]:
     }
     states: list[PerformerState] = []
     for entry in _cast(session, scene):
-        found = answers.get(entry.slack_user_id)
-        prompt = prompts.get(entry.slack_user_id)
+        user_id = entry.slack_user_id or ""  # `_cast` keeps only people on Slack
+        found = answers.get(user_id)
+        prompt = prompts.get(user_id)
         at: datetime | None
         if found is not None:
             state, at = STATE_OF[found.kind], found.at
@@ -212,9 +217,7 @@ def scene_states(session: Session, scene: Scene) -> list[PerformerState]:
             state, at = State.UNDELIVERABLE, None
         else:
             state, at = State.NOT_ASKED, prompt.due_at if prompt is not None else None
-        states.append(
-            PerformerState(entry.slack_user_id, entry.performer_name, entry.character, state, at)
-        )
+        states.append(PerformerState(user_id, entry.performer_name, entry.character, state, at))
     return states
 
 
@@ -222,14 +225,48 @@ def _cast(session: Session, scene: Scene) -> list[CastEntry]:
     seen: set[str] = set()
     entries = []
     for entry in scene.cast:
-        if entry.slack_user_id not in seen:
+        if entry.slack_user_id is not None and entry.slack_user_id not in seen:
             seen.add(entry.slack_user_id)
             entries.append(entry)
     return entries
 
 
+@dataclass(frozen=True)
+class Offline:
+    """Someone in the scene who cannot be asked in Slack: on the cast list without a Slack
+    account, or a cast number the cast list lacks. The coordinator confirms with them in
+    person, and says so (`confirmed`: at the scene's current revision)."""
+
+    cast_number: str
+    name: str
+    """The performer's name from the cast list ("" when they are not on it)."""
+    character: str
+    listed: bool
+    confirmed: bool
+
+    @property
+    def why(self) -> str:
+        return "is not on Slack" if self.listed else "is not on the cast list"
+
+
+def offline_states(scene: Scene) -> list[Offline]:
+    """Who in the scene cannot be asked in Slack, in cast-list order, then by number."""
+    confirmed = {n for n, revision in (scene.in_person or {}).items() if revision == scene.revision}
+    found = [
+        Offline(e.cast_number, e.performer_name, e.character, True, e.cast_number in confirmed)
+        for e in scene.cast
+        if e.slack_user_id is None
+    ]
+    found += [Offline(n, "", "", False, n in confirmed) for n in scene.unlisted_cast or () if n]
+    return found
+
+
 def all_confirmed(session: Session, scene: Scene) -> bool:
-    return all(s.state is State.CONFIRMED for s in scene_states(session, scene))
+    """Every performer confirmed, and everyone who cannot be asked in Slack was confirmed with
+    in person."""
+    return all(s.state is State.CONFIRMED for s in scene_states(session, scene)) and all(
+        o.confirmed for o in offline_states(scene)
+    )
 
 
 def changes_between(before: Boundaries | None, after: Boundaries) -> list[str]:

@@ -68,6 +68,11 @@ def load_cipher(settings: Settings, *, create: bool = True) -> Cipher:
         )
     path = key_file_for(database)
     if path.exists():
+        if path.stat().st_mode & 0o077:
+            raise ConfigError(
+                f"The key file {path} is readable by others: run `chmod 600 {path}` and start "
+                "again."
+            )
         key = path.read_text().strip()
         if not validate_key(key):
             raise ConfigError(f"The key file {path} is damaged; restore it from your backup.")

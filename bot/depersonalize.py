@@ -21,7 +21,10 @@ Refused (cannot be overridden), for every performer of the production:
 
 Warned (the coordinator may acknowledge and post anyway), only when the scene has more than
 one performer. With one performer, or no scene chosen, there is no "which one" to give away,
-so nothing is warned; names are refused all the same.
+so nothing is warned; names are refused all the same. A scene typed into the text ("scene
+12", "Sc. 4A", "scenes 3, 7 and 9"; `scenes_named`) counts as chosen: the largest cast of the
+chosen and typed scenes decides, and the typed scenes are returned so the caller applies its
+small-cast offer to them too.
 
 - English gendered pronouns: he, him, his, himself, she, her, hers, herself. "Her boundary",
   "his request" are warned through the pronoun.
@@ -37,9 +40,20 @@ so nothing is warned; names are refused all the same.
   Plurals ("the actors", "the performers", "the cast") and "a performer" are fine: they do
   not say which one.
 
+Every name a person goes by is checked: the cast list's name and characters, and the Slack
+profile's real name, display name and handle (the caller passes them as `Identity` values).
+
 Matching is case- and accent-insensitive like `bot.text.fold` ("nunez" finds "Núñez"; also
 fullwidth letters, decomposed accents, invisible zero-width characters and curly
-apostrophes; "OBrien" finds "O'Brien"), and by whole word: a name is not found inside a longer
+apostrophes; "OBrien" finds "O'Brien"). Look-alike letters of other scripts fold to their
+Latin prototype by the Unicode TR39 confusables table (the skeleton of UTS #39 section 4:
+decompose, map each character to its prototype, decompose again), so a Cyrillic "а" or
+Greek "ο" in "Jаne" finds "Jane"; the table is the `disarm` library's (`normalize_confusables`,
+Unicode 17), applied to non-ASCII characters only: ASCII keeps the rules here, so "|" and '"'
+stay punctuation and "l", "I" and "1" stay apart (TR39 would join them; that would refuse
+"lan" for "Ian" and "ill" for "Ill"). Letters typed apart, two or more single letters with
+one kind of separator between them ("J a n e", "J.a.n.e", "J-A-N-E", "j_a_n_e", "J. a. n.
+e."), read as the word they spell. Matching is by whole word: a name is not found inside a longer
 word ("Ana" is not in "banana" or "analysis", "Max" not in "maximum", "Bob" not in "bobbin"),
 but punctuation, digits, "_", a URL's "/" or a camelCase join ("JaneDoe") end a word, so
 "Jane's", "jane_doe", ".../jane-doe/..." are found. Names in scripts written without spaces
@@ -64,19 +78,22 @@ every sentence starts with a capital ("Will you…"). So:
   missing from it is refused, never let through.
 
 Known gaps, stated so nobody relies on them: nicknames not in the display name, misspellings,
-look-alike letters from other alphabets, and descriptions ("the tall one") are not found.
+look-alikes within ASCII ("lan" for "Ian", "0" for "O"), a name split unevenly ("Ja ne"),
+and descriptions ("the tall one") are not found.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from bot.text import fold
+from disarm import normalize_confusables
+
+from bot.text import fold, mrkdwn_escape
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,9 @@ class Identity:
     handle: str = ""
     email: str = ""
     characters: tuple[str, ...] = ()
+    other_names: tuple[str, ...] = ()
+    """Further names they go by, checked like `real_name` (the Slack profile's real name
+    beside the cast list's)."""
 
     @property
     def label(self) -> str:
@@ -151,6 +171,9 @@ class RequestCheck:
     """All findings of one request, in text order."""
 
     findings: tuple[Finding, ...]
+    scenes: tuple[str, ...] = ()
+    """Scene numbers of the production typed into the text ("scene 12", "sc. 4A"), in text
+    order: each counts as chosen."""
 
     @property
     def refusals(self) -> tuple[Finding, ...]:
@@ -241,6 +264,15 @@ _SINGULAR = re.compile(
     r")(?![^\W\d_])"
 )
 
+# "scene 12", "Sc. 4A", "scenes 3, 4 and 5", "scene #7", "scn 2/3". Words after the keyword
+# count only when they hold a digit and are scene numbers of the production.
+_SCENE_REF = re.compile(
+    r"(?<![^\W_])(?:scenes?|scn|sc)\.?\s*(?:no\.?\s*)?#?\s*"
+    r"(?P<numbers>\w*\d[\w.\-]*(?:\s*(?:,|&|\+|/|\band\b|\bor\b)\s*#?\s*\w*\d[\w.\-]*)*)",
+    re.IGNORECASE,
+)
+_SCENE_NUMBER = re.compile(r"\w*\d[\w.\-]*")
+
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>", re.IGNORECASE)
 
 # --- folding with positions ----------------------------------------------------------------
@@ -250,10 +282,13 @@ _DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d")
 _SPACELESS_SCRIPTS = ("CJK ", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
 
 
+@lru_cache(maxsize=8192)
 def _fold_char(ch: str) -> str:
     """One character folded as `bot.text.fold` does (without touching spaces): accents
     dropped, case folded. Apostrophes and dashes become ASCII; invisible format characters
-    (zero-width space, soft hyphen) vanish, as they do on screen."""
+    (zero-width space, soft hyphen) vanish, as they do on screen. A look-alike letter of
+    another script becomes its Latin prototype (the TR39 skeleton, see the module docstring);
+    ASCII is left to the rules above ("|" and '"' stay what they are)."""
     if ch in _APOSTROPHES:
         return "'"
     if ch in _DASHES:
@@ -261,7 +296,10 @@ def _fold_char(ch: str) -> str:
     if unicodedata.category(ch) == "Cf":
         return ""
     decomposed = unicodedata.normalize("NFKD", ch)
-    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if not stripped.isascii():
+        stripped = normalize_confusables(stripped)
+    folded = unicodedata.normalize("NFKD", stripped.casefold())
     return "".join(c for c in folded if not unicodedata.combining(c))
 
 
@@ -298,6 +336,35 @@ def _fold_request(source: str, *, split_camel: bool) -> _Folded:
         origin.extend([index] * len(folded))
         previous = ch
     return _Folded(source, "".join(chars), tuple(origin))
+
+
+# Letters typed apart ("J a n e", "J.a.n.e", "J-A-N-E", "j_a_n_e"): two or more single letters,
+# each a word of its own, with the same kind of separator between them.
+_SPACED = re.compile(
+    r"(?<![^\W\d_])[^\W\d_](?:(?P<sep>[ \t.\-_*·•/+~,]|\.? +)[^\W\d_])"
+    r"(?:(?P=sep)[^\W\d_])*(?![^\W\d_])"
+)
+
+
+def _join_spaced(folded: _Folded) -> _Folded | None:
+    """`folded` with letters typed apart joined ("j a n e" -> "jane"), or None when there
+    are none. Positions still point into the request."""
+    chars: list[str] = []
+    origin: list[int] = []
+    position = 0
+    for match in _SPACED.finditer(folded.text):
+        chars.extend(folded.text[position : match.start()])
+        origin.extend(folded.origin[position : match.start()])
+        for index in range(match.start(), match.end()):
+            if folded.text[index].isalpha():
+                chars.append(folded.text[index])
+                origin.append(folded.origin[index])
+        position = match.end()
+    if not position:
+        return None
+    chars.extend(folded.text[position:])
+    origin.extend(folded.origin[position:])
+    return _Folded(folded.source, "".join(chars), tuple(origin))
 
 
 # --- what to look for ----------------------------------------------------------------------
@@ -423,7 +490,9 @@ def _performer_terms(performer: Identity) -> tuple[_Term, ...]:
     again with every request."""
     label = performer.label
     terms: list[_Term] = []
-    for name, display in ((performer.real_name, False), (performer.display_name, True)):
+    names = [(performer.real_name, False), (performer.display_name, True)]
+    names += [(name, False) for name in performer.other_names]
+    for name, display in names:
         terms.extend(_name_terms(name, label, display=display))
     handle = performer.handle.strip().lstrip("@")
     if handle:
@@ -458,8 +527,26 @@ class _Hit:
     note: str = ""
 
 
+def scenes_named(text: str, scenes: Iterable[str]) -> tuple[str, ...]:
+    """The scene numbers out of `scenes` that `text` names after "scene"/"sc", in text order,
+    as the production spells them. Numbers compare folded ("4a" is scene "4A")."""
+    by_folded = {fold(number).strip(): number for number in scenes if number.strip()}
+    found: dict[str, None] = {}
+    plain = fold(text)
+    for match in _SCENE_REF.finditer(plain):
+        for token in _SCENE_NUMBER.findall(match.group("numbers")):
+            number = by_folded.get(token) or by_folded.get(token.rstrip(".-"))
+            if number is not None:
+                found[number] = None
+    return tuple(found)
+
+
 def check_request(
-    text: str, performers: Iterable[Identity], *, scene_cast: int | None
+    text: str,
+    performers: Iterable[Identity],
+    *,
+    scene_cast: int | None,
+    scenes: Mapping[str, int] | None = None,
 ) -> RequestCheck:
     """Check a request before it is posted on a performer's behalf.
 
@@ -468,18 +555,27 @@ def check_request(
         performers: every performer of the production, not only the scene's.
         scene_cast: how many performers the chosen scene has; None when no scene is chosen.
             Pronouns and singular references are warned about only when it is above 1.
+        scenes: the production's scene numbers and how many performers each has. A scene
+            typed into the text ("scene 12") counts as chosen: its cast counts like
+            `scene_cast`, the largest of them deciding.
 
     Returns:
         The findings, refusals and warnings, in text order; overlapping findings are reduced
-        to the widest one ("Jane Doe", not also "Jane" and "Doe").
+        to the widest one ("Jane Doe", not also "Jane" and "Doe"); and the scenes named.
     """
+    named = scenes_named(text, scenes) if scenes else ()
+    casts = [size for size in [scene_cast, *(scenes[n] for n in named if scenes)] if size]
+    scene_cast = max(casts, default=scene_cast)
     plain = _fold_request(text, split_camel=False)
     camel = _fold_request(text, split_camel=True)
+    views = [plain, camel]
+    if (spaced := _join_spaced(plain)) is not None:
+        views.append(spaced)
     hits: list[_Hit] = []
     performers = tuple(performers)
     for performer in performers:
         for term in _performer_terms(performer):
-            for folded in (plain, camel):
+            for folded in views:
                 hits.extend(_term_hits(term, folded))
     by_id = {p.user_id.strip().upper(): p.label for p in performers if p.user_id.strip()}
     for match in _MENTION.finditer(text):
@@ -490,7 +586,7 @@ def check_request(
             for match in pattern.finditer(plain.text):
                 start, end = plain.span(match.start(), match.end())
                 hits.append(_Hit(start, end, kind, ""))
-    return RequestCheck(_findings(text, hits, scene_cast or 0))
+    return RequestCheck(_findings(text, hits, scene_cast or 0), named)
 
 
 def _term_hits(term: _Term, folded: _Folded) -> list[_Hit]:
@@ -577,12 +673,10 @@ def _warning(kind: Kind, typed: str, scene_cast: int) -> str:
 
 # --- showing people's text in mrkdwn -------------------------------------------------------
 
-# Slack's rules (https://api.slack.com/reference/surfaces/formatting#escaping, "Escaping
-# text"): "&", "<" and ">" are control characters and must be sent as "&amp;", "&lt;" and
-# "&gt;" when they are meant as text; nothing else is to be entity-encoded. Every link,
-# mention and special mention is a "<…>" sequence (<@U…>, <#C…>, <http://…|label>, <!here>),
-# so escaping the three makes any of them typed by a person show literally. Special mentions
-# are "<!here>", "<!channel>" and "<!everyone>"
+# People's text is escaped by `bot.text.mrkdwn_escape` (Slack's "Escaping text" rules: every
+# link and mention is a "<…>" sequence, so escaping "&", "<" and ">" shows it as typed); a
+# coordinator's request may keep its channel ping. Special mentions are "<!here>",
+# "<!channel>" and "<!everyone>"
 # (https://api.slack.com/reference/surfaces/formatting#special-mentions; the older
 # slackhq/slack-api-docs page_formatting.md calls them "<!foo>" special commands). A plain
 # "@here" in a bot's text is not a ping: Slack turns it into one only with link_names.
@@ -601,16 +695,12 @@ def escape_user_text(text: str, *, allow_channel_ping: bool) -> str:
     `<!everyone>` never do: they reach the whole workspace, never right for a request.
     """
     if not allow_channel_ping:
-        return _escape(text)
+        return mrkdwn_escape(text)
     out: list[str] = []
     position = 0
     for match in _PING.finditer(text):
-        out.append(_escape(text[position : match.start()]))
+        out.append(mrkdwn_escape(text[position : match.start()]))
         out.append(f"<!{(match.group(1) or match.group(2)).lower()}>")
         position = match.end()
-    out.append(_escape(text[position:]))
+    out.append(mrkdwn_escape(text[position:]))
     return "".join(out)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -11,7 +11,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.confirmations import STATE_OF, PerformerState, State, scene_states
+from bot.confirmations import (
+    STATE_OF,
+    Offline,
+    PerformerState,
+    State,
+    offline_states,
+    scene_states,
+)
 from storage import boundaries
 from storage.models import (
     BoundaryAnswer,
@@ -33,6 +40,8 @@ from storage.productions import productions_of, roles_of
 PAGE = 8
 """Scenes per section and page: with the other blocks, well inside Home's 100."""
 SINCE = timedelta(hours=12)  # today's scenes still show
+TODOS = 10
+"""To-dos shown at most (the rest are counted): each is a block or two of Home's 100."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,18 @@ class OwnScene:
 class CoordinatedScene:
     scene: Scene
     performers: list[PerformerState]
+    offline: list[Offline] = field(default_factory=list)
+    """Who in it cannot be asked in Slack."""
+
+
+@dataclass(frozen=True)
+class Todo:
+    """A decision a schedule left to the coordinator about an upcoming scene: whether it is
+    intimate (`undecided`), and confirming in person with each one in `offline`."""
+
+    scene: Scene
+    undecided: bool
+    offline: list[Offline]
 
 
 @dataclass(frozen=True)
@@ -79,6 +100,9 @@ class ProductionHome:
     notes: list[NoteLine] = field(default_factory=list)
     requests: list[RequestLine] = field(default_factory=list)
     ad: list[AdScene] = field(default_factory=list)
+    todos: list[Todo] = field(default_factory=list)
+    more_todos: int = 0
+    """To-dos beyond those in `todos`."""
     more: bool = False
     """There are more scenes than this page shows."""
 
@@ -98,8 +122,12 @@ def home_for(
                 home.own.append(OwnScene(scene, state))
         if Role.COORDINATOR in roles:
             home.coordinated = [
-                CoordinatedScene(s, scene_states(session, s)) for s in scenes if s.intimacy
+                CoordinatedScene(s, scene_states(session, s), offline_states(s))
+                for s in scenes
+                if s.intimacy
             ]
+            todos = _todos(session, production.id, now)
+            home.todos, home.more_todos = todos[:TODOS], max(0, len(todos) - TODOS)
             home.notes = _notes(session, production.id, now)
             home.requests = _requests(session, production.id)
         if Role.AD in roles or Role.COORDINATOR in roles:
@@ -127,6 +155,29 @@ def _upcoming(
         )
     )
     return rows[:PAGE], len(rows) > PAGE
+
+
+def _todos(session: Session, production_id: int, now: datetime) -> list[Todo]:
+    """Every upcoming scene with a decision waiting, soonest first: intimacy undecided, or
+    someone in an intimate scene who cannot be asked in Slack and was not yet confirmed with
+    in person. Nobody is skipped in silence."""
+    rows = session.scalars(
+        select(Scene)
+        .where(
+            Scene.production_id == production_id,
+            Scene.removed.is_(False),
+            Scene.intimacy.is_(True),
+            Scene.start_at >= now - SINCE,
+        )
+        .options(selectinload(Scene.cast), selectinload(Scene.production))
+        .order_by(Scene.start_at, Scene.number)
+    )
+    todos = []
+    for scene in rows:
+        offline = [o for o in offline_states(scene) if not o.confirmed]
+        if scene.intimacy_undecided or offline:
+            todos.append(Todo(scene, scene.intimacy_undecided, offline))
+    return todos
 
 
 def _own_scenes(

@@ -12,6 +12,8 @@ class Command(StrEnum):
 class ImportAction(StrEnum):
     APPLY = "import_apply"
     CANCEL = "import_cancel"
+    DAY_FIRST = "import_day_first"  # the file's dates are day-first (values: pack("import"))
+    MONTH_FIRST = "import_month_first"
 
 
 class ScheduleAction(StrEnum):
@@ -40,6 +42,7 @@ class SetupView(StrEnum):
     CLOSED_SET_TEXT = "closed_set_text"
     CHECKIN_WINDOW = "checkin_window"
     CLOSURE_AFTER = "closure_after"
+    DATE_ORDER = "date_order"
 
 
 class SceneView(StrEnum):
@@ -134,6 +137,22 @@ class HomeAction(StrEnum):
     REQUEST = "home_request"
     CHECKLIST = "home_checklist"
     SETUP = "home_setup"
+
+
+class TodoAction(StrEnum):
+    """A coordinator's to-dos on the Home tab (values: `pack("todo", s=scene id)`, and
+    `c=cast number` for IN_PERSON)."""
+
+    INTIMATE = "todo_intimate"
+    NOT_INTIMATE = "todo_not_intimate"
+    IN_PERSON = "todo_in_person"
+
+
+class RoleAction(StrEnum):
+    """On the DM telling someone they were added to a production (values:
+    `pack("role", d=delivery id)`)."""
+
+    NOT_RIGHT = "role_not_right"
 
 
 class CheckinAction(StrEnum):

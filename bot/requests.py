@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.depersonalize import Identity, RequestCheck, check_request
 from storage import audit, deliveries
@@ -40,7 +40,7 @@ from storage.models import (
     RequestVersion,
     Scene,
 )
-from storage.secrets import seal
+from storage.secrets import opaque_key, seal
 
 MAX_TEXT = 2000
 MAX_CHANNELS = 10
@@ -48,20 +48,28 @@ SMALL_CAST = 2
 
 
 def identities(session: Session, production_id: int) -> list[Identity]:
-    """The production's performers as the check knows them, from the cast list."""
+    """The production's performers as the check knows them: the cast list's names and
+    characters and the Slack profile's names stored with it at the last roster resolution."""
     by_user: dict[str, list[CastEntry]] = defaultdict(list)
     for entry in session.scalars(select(CastEntry).where(CastEntry.production_id == production_id)):
-        by_user[entry.slack_user_id].append(entry)
+        # Someone not on Slack is still someone a request must not name: one identity each.
+        by_user[entry.slack_user_id or f"cast:{entry.cast_number}"].append(entry)
     result = []
     for user_id, entries in by_user.items():
         first = entries[0]
+        names = {e.performer_name for e in entries} | {e.slack_real_name for e in entries}
+        names -= {first.performer_name, None, ""}
         result.append(
             Identity(
-                user_id=user_id,
+                user_id=user_id if first.slack_user_id else "",
                 real_name=first.performer_name,
+                display_name=next(
+                    (e.slack_display_name for e in entries if e.slack_display_name), ""
+                ),
                 handle=first.slack_handle or "",
                 email=first.email or "",
                 characters=tuple(e.character for e in entries if e.character),
+                other_names=tuple(sorted(n for n in names if n)),
             )
         )
     return result
@@ -83,8 +91,22 @@ class Assessment:
 def assess(
     session: Session, *, production: Production, scene: Scene | None, text: str, now: datetime
 ) -> Assessment:
-    cast_size = len({e.slack_user_id for e in scene.cast}) if scene is not None else None
-    check = check_request(text, identities(session, production.id), scene_cast=cast_size)
+    sizes = {
+        s.number: _cast_size(s)
+        for s in session.scalars(
+            select(Scene)
+            .where(Scene.production_id == production.id, Scene.removed.is_(False))
+            .options(selectinload(Scene.cast))
+        )
+    }
+    cast_size = _cast_size(scene) if scene is not None else None
+    check = check_request(
+        text, identities(session, production.id), scene_cast=cast_size, scenes=sizes
+    )
+    # A scene typed into the text counts as chosen: the smallest cast is the one at risk.
+    typed = [sizes[n] for n in check.scenes if sizes[n] and (scene is None or n != scene.number)]
+    if typed:
+        cast_size = min(size for size in [*typed, cast_size] if size)
     recent = None
     if scene is not None:
         since = now - timedelta(minutes=production.quiet_minutes)
@@ -100,6 +122,12 @@ def assess(
         )
         recent = max((t for t in (answered, noted) if t is not None), default=None)
     return Assessment(check, cast_size, recent)
+
+
+def _cast_size(scene: Scene) -> int:
+    return len(
+        {e.slack_user_id or f"cast:{e.cast_number}" for e in scene.cast} | set(scene.unlisted_cast)
+    )
 
 
 def hold_until(production: Production, now: datetime, rng: random.Random | None = None) -> datetime:
@@ -218,7 +246,7 @@ def _keep_version(
 
 
 def _cancel_unsent(session: Session, request: CoordinatorRequest) -> None:
-    keys = [f"request:{post.id}" for post in request.posts]
+    keys = [opaque_key(session, f"request:{post.id}") for post in request.posts]
     for row in session.scalars(select(Delivery).where(Delivery.key.in_(keys))):
         if row.status is DeliveryStatus.PLANNED:
             row.status = DeliveryStatus.CANCELLED

@@ -42,6 +42,12 @@ class SetupForm:
     closed_set_text: str = CLOSED_SET_TEXT
     checkin_window: str = "5m"
     closure_after: str = "4h"
+    date_order: str = "ask"
+    """How a schedule's slashed dates are read when the file does not settle it: "dmy", "mdy",
+    or "ask" (uploads ask; the command line follows the time zone)."""
+
+
+DATE_ORDERS = ("ask", "dmy", "mdy")
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class ProductionSetup:
     """A check-in prompt left unanswered this long shows as "no answer"."""
     closure_after: timedelta = timedelta(hours=4)
     """A scene counts as wrapped this long after its start (closure questions go)."""
+    date_order: str | None = None
+    """"dmy" or "mdy"; None: not chosen (see `SetupForm.date_order`)."""
 
 
 def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]]:
@@ -138,6 +146,8 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
     closed_set_text = " ".join(form.closed_set_text.split()) or CLOSED_SET_TEXT
     if len(closed_set_text) > MAX_CLOSED_SET_TEXT:
         errors[SetupView.CLOSED_SET_TEXT] = f"Keep it under {MAX_CLOSED_SET_TEXT} characters."
+    if form.date_order not in DATE_ORDERS:
+        errors[SetupView.DATE_ORDER] = "Pick how dates are read."
     try:
         call = time.fromisoformat(form.default_call)
     except ValueError:
@@ -167,6 +177,7 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
             closed_set_text=closed_set_text,
             checkin_window=spans[SetupView.CHECKIN_WINDOW],
             closure_after=spans[SetupView.CLOSURE_AFTER],
+            date_order=None if form.date_order == "ask" else form.date_order,
         ),
         {},
     )

@@ -190,9 +190,7 @@ class Worker:
                 self._normal.append(entry)
             self._for_any.notify()
 
-    def _expected_wait(
-        self, waiting: Sequence[_Entry], taken: deque[float], now: float
-    ) -> float:
+    def _expected_wait(self, waiting: Sequence[_Entry], taken: deque[float], now: float) -> float:
         """How long a job queued now would wait: at least as long as the oldest has, and the
         backlog divided by the pace jobs were taken at over the last seconds."""
         if not waiting:

@@ -41,7 +41,9 @@ def page_blocks(
             set_name=s.set_name,
             intimacy=s.intimacy,
             closed_set=s.is_closed_set,
-            cast_count=len(s.cast),
+            cast_count=len(s.cast) + len(s.unlisted_cast),
+            intimacy_undecided=s.intimacy_undecided,
+            after_midnight=s.after_midnight,
         )
         for s in scenes
     ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        in_memory = not url.startswith("sqlite:///") or url.endswith(":memory:")
+        if not in_memory:
+            path = Path(url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(path)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -41,6 +45,17 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _owner_only(database: Path) -> None:
+    """Create the database file owner-only (0600) before SQLite does, and tighten an existing
+    one and its "-wal"/"-shm" companions: they hold who answered and when. SQLite gives the
+    companions it creates the database file's mode (unix VFS `findCreateFileMode`)."""
+    with suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
 
 
 def open_database(settings: Settings) -> Engine:

@@ -43,6 +43,8 @@ from storage.models import (
     Scene,
 )
 from storage.productions import members_with
+from storage.secrets import opaque_key
+from storage.vouches import is_held
 
 STALE_AFTER = timedelta(seconds=30)
 """An instance not seen for this long is taken for dead and its claims are taken over."""
@@ -83,7 +85,9 @@ def coordinators_of(session: Session, production_id: int) -> tuple[str, ...]:
 
 
 def performers_of(scene: Scene) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(entry.slack_user_id for entry in scene.cast))
+    """The scene's performers who can be asked in Slack (see `bot.confirmations.offline_states`
+    for the others)."""
+    return tuple(dict.fromkeys(e.slack_user_id for e in scene.cast if e.slack_user_id))
 
 
 def answered_at(session: Session, scene: Scene) -> frozenset[str]:
@@ -105,16 +109,20 @@ def sync_scene(
     changed: frozenset[str] = frozenset(),
     coordinators: tuple[str, ...] | None = None,
     ad_recipients: tuple[str, ...] | None = None,
+    held: bool | None = None,
 ) -> Plan:
-    """Bring the scene's rows in line with the scene as it is now."""
+    """Bring the scene's rows in line with the scene as it is now. The performers of a held
+    production (`storage.vouches`) are asked nothing: none of their rows is planned."""
     production = scene.production
+    if held is None:
+        held = is_held(session, production_id=production.id)
     facts = SceneFacts(
         scene_id=scene.id,
         revision=scene.revision,
         start_at=scene.start_at,
         intimate=scene.intimacy,
         removed=scene.removed,
-        performers=performers_of(scene),
+        performers=() if held else performers_of(scene),
         coordinators=(
             coordinators if coordinators is not None else coordinators_of(session, production.id)
         ),
@@ -169,6 +177,7 @@ def sync_production(
     )
     coordinators = coordinators_of(session, production.id)
     recipients = ad_recipients_of(session, production)
+    held = is_held(session, production_id=production.id)
     count = 0
     days: set[date] = set()
     zone = ZoneInfo(production.time_zone)
@@ -180,6 +189,7 @@ def sync_production(
             changed=changed.get(scene.id, frozenset()),
             coordinators=coordinators,
             ad_recipients=recipients,
+            held=held,
         )
         count += len(plan.add) + len(plan.move) + len(plan.cancel)
         if scene.intimacy and not scene.removed and scene.start_at > now:
@@ -253,7 +263,9 @@ def send_now(
     revision: int = 0,
     detail: dict[str, Any] | None = None,
 ) -> bool:
-    """Plan one message for right away, unless one with this key exists. True if added."""
+    """Plan one message for right away, unless one with this key exists. True if added. The
+    key is stored as `opaque_key`: it may name a performer beside what they answered."""
+    key = opaque_key(session, key)
     if session.scalar(select(Delivery.id).where(Delivery.key == key)) is not None:
         return False
     session.add(
@@ -454,6 +466,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 def delivery_ids(session: Session, keys: Iterable[str]) -> dict[str, int]:
-    return dict(
-        session.execute(select(Delivery.key, Delivery.id).where(Delivery.key.in_(list(keys)))).all()
-    )
+    """The ids of the deliveries `send_now` planned under `keys`, by key."""
+    by_opaque = {opaque_key(session, key): key for key in keys}
+    rows = session.execute(select(Delivery.key, Delivery.id).where(Delivery.key.in_(by_opaque)))
+    return {by_opaque[key]: id_ for key, id_ in rows.all()}

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from storage.db import lock_row
 from storage.models import ImportStatus, PendingImport
 from storage.secrets import seal, unseal
 
@@ -37,8 +38,11 @@ def save_pending(
 
 
 def claim_pending(session: Session, *, pending_id: int) -> PendingImport | None:
-    """The pending import, locked against a concurrent Apply/Cancel where the engine can."""
-    return session.get(PendingImport, pending_id, with_for_update=True)
+    """The pending import, locked against a concurrent Apply/Cancel. Its lock comes first
+    (`lock_row`): on SQLite a transaction that read before its first write cannot write once
+    another one (the dispatcher recording a message sent) committed meanwhile."""
+    lock_row(session, PendingImport.status, pending_id)
+    return session.get(PendingImport, pending_id, populate_existing=True)
 
 
 def payload_of(session: Session, pending: PendingImport) -> str:

@@ -91,6 +91,9 @@ class Production(Base):
     escalation_minutes: Mapped[int] = mapped_column(Integer, default=12 * 60)
     default_call: Mapped[time] = mapped_column(Time, default=time(7, 0))
     intimacy_category: Mapped[str | None] = mapped_column(String(120))
+    date_order: Mapped[str | None] = mapped_column(String(3))
+    """How slashed dates a schedule file does not settle are read: "dmy" or "mdy"; None until
+    a coordinator chooses (the command line then follows the time zone, Slack asks)."""
     move_tolerance_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     quiet_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
     checkin_window_minutes: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
@@ -158,9 +161,15 @@ class CastEntry(Base):
     cast_number: Mapped[str] = mapped_column(String(16))
     character: Mapped[str] = mapped_column(String(200), default="")
     performer_name: Mapped[str] = mapped_column(String(200))
-    slack_user_id: Mapped[str] = mapped_column(String(32))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    """None for someone not on Slack (a child, a day player): never asked in Slack, so each of
+    their intimate scenes is a to-do for the coordinator instead."""
     slack_handle: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(254))
+    slack_real_name: Mapped[str | None] = mapped_column(String(200))
+    slack_display_name: Mapped[str | None] = mapped_column(String(200))
+    """The Slack profile's names, refreshed whenever the roster is resolved: a request must
+    not name a performer by any name they go by."""
 
     production: Mapped[Production] = relationship(back_populates="cast_entries")
 
@@ -192,13 +201,33 @@ class Scene(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     start_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     start_time_override: Mapped[time | None] = mapped_column(Time)
+    after_midnight: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """It starts after midnight of its shoot day (a night shoot): `shoot_date` is the calendar
+    date of the start, the working day the one before."""
+    day_call: Mapped[time | None] = mapped_column(Time)
+    """The time its working day is reckoned from (the call, as the schedule gave it): a start
+    time set by hand earlier than this falls on the next calendar date."""
     set_name: Mapped[str] = mapped_column(String(200), default="")
     synopsis_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     intimacy: Mapped[bool] = mapped_column(Boolean, default=False)
+    intimacy_undecided: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """The schedule said neither yes nor no (`TBD`, `?`): `intimacy` is then True, so the
+    performers are asked, until a coordinator decides."""
     intimacy_by_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     planned_content_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     planned_content_by_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_set: Mapped[bool | None] = mapped_column(Boolean)
+    unlisted_cast: Mapped[list[str]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=list, server_default="[]"
+    )
+    """Cast numbers the schedule gives that the cast list does not have: nobody can ask them in
+    Slack, so they are the coordinator's to-do, like cast members without a Slack account.
+    (JSONB on PostgreSQL, as below: comparable, so scenes can be selected DISTINCT.)"""
+    in_person: Mapped[dict[str, int]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=dict, server_default="{}"
+    )
+    """Cast number → the revision a coordinator confirmed in person with someone who cannot be
+    asked in Slack (a newer revision needs it again)."""
     signed_off_revision: Mapped[int | None] = mapped_column(Integer)
     """The revision the coordinator signed off: the sign-off holds while it is current, so a
     lapse (the revision grows) takes it back by itself."""
@@ -545,6 +574,17 @@ class DmNotice(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class InstallSecret(Base):
+    """The install's secret for keyed hashes (`storage.secrets.opaque_key`), one row, made on
+    first use and sealed with the encryption key: stored once rather than derived from a key,
+    so rotating keys (`closedset db reencrypt` rewrites it too) changes no hash."""
+
+    __tablename__ = "install_secret"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret_ct: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 ENCRYPTED_COLUMNS: tuple[tuple[type[Base], tuple[str, ...]], ...] = (
     (Scene, ("planned_content_ct", "synopsis_ct")),
     (PendingImport, ("payload_ct",)),
@@ -553,5 +593,6 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[Base], tuple[str, ...]], ...] = (
     (RequestVersion, ("text_ct",)),
     (CheckinAnswer, ("answer_ct",)),
     (ClosureAnswer, ("answer_ct",)),
+    (InstallSecret, ("secret_ct",)),
 )
 """Every column holding ciphertext, for key rotation (`closedset db reencrypt`)."""

@@ -132,6 +132,7 @@ def save_setup(
     production.escalation_minutes = int(setup.escalation.total_seconds() // 60)
     production.default_call = setup.default_call
     production.intimacy_category = setup.intimacy_category
+    production.date_order = setup.date_order
     production.move_tolerance_minutes = int(setup.tolerance.total_seconds() // 60)
     production.department_channels = list(setup.departments)
     production.quiet_minutes = int(setup.quiet.total_seconds() // 60)

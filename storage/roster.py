@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from bot.cast.resolve import Roster, RosterEntry
-from storage.models import CastEntry, Role
+from bot.cast.resolve import Roster, RosterEntry, number_key, unlisted_order
+from storage.models import CastEntry, Role, Scene
 from storage.productions import set_members
 
 
@@ -26,6 +26,8 @@ def roster_entries(session: Session, *, production_id: int) -> list[RosterEntry]
             slack_user_id=r.slack_user_id,
             slack_handle=r.slack_handle,
             email=r.email,
+            real_name=r.slack_real_name,
+            display_name=r.slack_display_name,
         )
         for r in rows
     ]
@@ -60,12 +62,18 @@ class CastChange:
 
     def lines(self) -> list[str]:
         def who(e: RosterEntry) -> str:
-            return f"{e.cast_number}. {e.character or '(no character)'}: {e.performer_name}"
+            offline = "" if e.slack_user_id else " (not on Slack: never asked in Slack)"
+            return (
+                f"{e.cast_number}. {e.character or '(no character)'}: {e.performer_name}{offline}"
+            )
 
         return (
             [f"+ {who(e)}" for e in self.added]
             + [f"~ {who(e)}" for e in self.changed]
-            + [f"- {who(e)} (removed from every scene)" for e in self.removed]
+            + [
+                f"- {who(e)} (their scenes will show cast {e.cast_number} as not on the cast list)"
+                for e in self.removed
+            ]
         )
 
 
@@ -85,21 +93,43 @@ def plan_cast_change(current: Sequence[RosterEntry], incoming: Sequence[RosterEn
 
 def apply_roster(session: Session, *, production_id: int, entries: Sequence[RosterEntry]) -> None:
     """Make the cast list exactly `entries` (matched by cast number) and the performer role
-    follow it."""
+    follow it.
+
+    Nobody drops out of a scene in silence: a cast number taken off the list stays in its
+    scenes as not on the cast list (`Scene.unlisted_cast`, a coordinator's to-do when the scene
+    is intimate), and one the schedule named before it was on the list joins its scenes now.
+    """
     rows = {
         r.cast_number: r
         for r in session.scalars(select(CastEntry).where(CastEntry.production_id == production_id))
     }
+    added: dict[str, CastEntry] = {}
     for entry in entries:
         row = rows.pop(entry.cast_number, None)
         if row is None:
             row = CastEntry(production_id=production_id, cast_number=entry.cast_number)
             session.add(row)
+            added[number_key(entry.cast_number)] = row
         row.character = entry.character
         row.performer_name = entry.performer_name
         row.slack_user_id = entry.slack_user_id
         row.slack_handle = entry.slack_handle
         row.email = entry.email
+        row.slack_real_name = entry.real_name
+        row.slack_display_name = entry.display_name
+    session.flush()
+    gone = {row.id: row.cast_number for row in rows.values()}
+    scenes = session.scalars(
+        select(Scene).where(Scene.production_id == production_id).options(selectinload(Scene.cast))
+    )
+    for scene in scenes:
+        dropped = [gone[e.id] for e in scene.cast if e.id in gone]
+        joining = [added[n] for n in scene.unlisted_cast if n in added]
+        if not dropped and not joining:
+            continue
+        scene.cast = [e for e in scene.cast if e.id not in gone] + joining
+        kept = [n for n in scene.unlisted_cast if n not in added]
+        scene.unlisted_cast = sorted({*kept, *(number_key(n) for n in dropped)}, key=unlisted_order)
     for row in rows.values():
         session.delete(row)
     session.flush()
@@ -107,5 +137,5 @@ def apply_roster(session: Session, *, production_id: int, entries: Sequence[Rost
         session,
         production_id=production_id,
         role=Role.PERFORMER,
-        user_ids=[e.slack_user_id for e in entries],
+        user_ids=[e.slack_user_id for e in entries if e.slack_user_id],
     )

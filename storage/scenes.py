@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.problems import InputRejected, Problem
 from bot.schedule.diff import Kind, SceneState, ScheduleDiff, plan_schedule_change
-from bot.schedule.model import ImportedSchedule
-from bot.timeutil import localize
+from bot.schedule.model import ImportedSchedule, scene_problem
+from bot.schedule.workday import on_working_day, working_day
 from storage.models import CastEntry, Production, Scene
 from storage.secrets import seal, unseal
 
@@ -40,11 +40,14 @@ def state_of(session: Session, scene: Scene) -> SceneState:
         number=scene.number,
         start_at=scene.start_at,
         set_name=scene.set_name,
-        cast=tuple(c.cast_number for c in scene.cast),
+        cast=tuple(c.cast_number for c in scene.cast) + tuple(scene.unlisted_cast),
         intimacy=scene.intimacy,
         planned_content=unseal(session, scene.planned_content_ct),
         synopsis=unseal(session, scene.synopsis_ct),
         start_estimated=scene.start_estimated,
+        intimacy_undecided=scene.intimacy_undecided,
+        after_midnight=scene.after_midnight,
+        day_call=scene.day_call,
     )
 
 
@@ -68,7 +71,13 @@ def incoming_states(
     cast: Mapping[str, tuple[str, ...]],
 ) -> list[SceneState]:
     """What each imported scene will look like once stored: the file's values, except where
-    the coordinator set intimacy, planned content or an exact start time in the scene modal."""
+    the coordinator set intimacy, planned content or an exact start time in the scene modal.
+
+    A start time the coordinator set is put on the scene's working day as the file now has it,
+    after midnight when it is earlier than that day's call (as the parsers read a night
+    shoot), so that 23:00 for a scene the file puts at 01:30 after midnight stays the evening
+    before, not the next night.
+    """
     zone = ZoneInfo(production.time_zone)
     existing = {s.number: s for s in _scenes(session, production.id)}
     states: list[SceneState] = []
@@ -76,17 +85,30 @@ def incoming_states(
     for imported in schedule.scenes:
         old = existing.get(imported.number)
         start_at, estimated = imported.start_at, imported.start_estimated
+        after_midnight = imported.after_midnight
         intimacy, content = bool(imported.intimacy), imported.planned_content
+        undecided = imported.intimacy_undecided
         if old is not None:
             if old.start_time_override is not None:
+                day = working_day(imported.shoot_date, after_midnight=imported.after_midnight)
                 try:
-                    start_at = localize(imported.shoot_date, old.start_time_override, zone)
+                    start_at, after_midnight = on_working_day(
+                        day, old.start_time_override, imported.day_call, zone
+                    )
                     estimated = False
                 except ValueError as error:
-                    problems.append(Problem(f"scene {imported.number}: {error}", imported.row))
+                    problems.append(
+                        scene_problem(
+                            imported,
+                            schedule.source_format,
+                            f"the start time set by hand ({old.start_time_override:%H:%M}) "
+                            f"cannot be kept: {error}. Set another with `/closedset scene "
+                            f"{imported.number}`",
+                        )
+                    )
             if old.intimacy_by_coordinator or imported.intimacy is None:
                 # The coordinator's word stands; a file that says nothing (USS) changes nothing.
-                intimacy = old.intimacy
+                intimacy, undecided = old.intimacy, old.intimacy_undecided
             if old.planned_content_by_coordinator or imported.intimacy is None:
                 content = unseal(session, old.planned_content_ct)
         states.append(
@@ -99,6 +121,9 @@ def incoming_states(
                 planned_content=content,
                 synopsis=imported.synopsis,
                 start_estimated=estimated,
+                intimacy_undecided=undecided and intimacy,
+                after_midnight=after_midnight,
+                day_call=imported.day_call,
             )
         )
     if problems:
@@ -144,9 +169,13 @@ def apply_diff(
                 scene.removed = True
                 scene.updated_at = now
             continue
-        if change.kind is Kind.UNCHANGED or change.after is None:
+        if change.after is None:
             continue
         after = change.after
+        if change.kind is Kind.UNCHANGED:
+            if scene is not None:  # what places a later start time by hand; not compared
+                scene.after_midnight, scene.day_call = after.after_midnight, after.day_call
+            continue
         if scene is None:
             scene = Scene(production_id=production.id, number=after.number, created_at=now)
             scene.revision = 1
@@ -170,10 +199,14 @@ def apply_diff(
         scene.start_at = after.start_at
         scene.start_estimated = after.start_estimated
         scene.set_name = after.set_name
+        scene.after_midnight = after.after_midnight
+        scene.day_call = after.day_call
         scene.intimacy = after.intimacy
+        scene.intimacy_undecided = after.intimacy_undecided
         scene.planned_content_ct = seal(session, after.planned_content)
         scene.synopsis_ct = seal(session, after.synopsis)
         scene.cast = [entries[n] for n in after.cast if n in entries]
+        scene.unlisted_cast = [n for n in after.cast if n not in entries]
         scene.updated_at = now
     session.flush()
     return grew

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+
 from sqlalchemy.orm import Session
 
 from bot.crypto import Cipher
@@ -20,6 +24,25 @@ def seal(session: Session, text: str | None) -> bytes | None:
 
 def unseal(session: Session, token: bytes | None) -> str | None:
     return None if token is None else cipher_of(session).decrypt(token)
+
+
+def opaque_key(session: Session, key: str) -> str:
+    """`key` (an idempotency or delivery key naming people, rounds, answers) as HMAC-SHA256
+    under the install's secret: unique and stable like the key, and says nothing at rest."""
+    digest = hmac.new(_install_secret(session), key.encode("utf-8"), hashlib.sha256)
+    return "h:" + digest.hexdigest()
+
+
+def _install_secret(session: Session) -> bytes:
+    from storage.db import insert_once
+    from storage.models import InstallSecret
+
+    row = session.get(InstallSecret, 1)
+    if row is None:
+        insert_once(session, InstallSecret, id=1, secret_ct=seal(session, secrets.token_hex(32)))
+        row = session.get(InstallSecret, 1)
+    assert row is not None
+    return (unseal(session, row.secret_ct) or "").encode("ascii")
 
 
 def reencrypt_all(session: Session) -> int:

@@ -1,4 +1,4 @@
-""""Something is due now", from a web process to delivery processes, through PostgreSQL.
+""" "Something is due now", from a web process to delivery processes, through PostgreSQL.
 
 When `serve --no-deliver` plans a message for now (a check-in, a pause, an answer's notice), the
 `deliver` processes should not wait for their next sweep: the web process sends a PostgreSQL

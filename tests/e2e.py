@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +91,9 @@ def upload(
     app: RunningApp, content: str, name: str, *, user_id: str = COORDINATOR, text: str = ""
 ) -> dict[str, Any]:
     """Share a file in the bot's DM and wait for the bot's answer there."""
-    before = len(app.standin.calls("chat.postMessage"))
-    file = app.standin.add_file(content.encode(), name, user=user_id)
     channel = app.standin.dm_channel_id(user_id)
+    before = len(posts_to(app, channel))
+    file = app.standin.add_file(content.encode(), name, user=user_id)
     response = app.slack.event(
         {
             "type": "message",
@@ -105,8 +106,26 @@ def upload(
         }
     )
     assert response.status == 200
-    posted = app.standin.wait_for("chat.postMessage", count=before + 1, timeout=10)
-    return posted[-1].params
+    return next_post(app, channel, before)
+
+
+def posts_to(app: RunningApp, channel: str) -> list[dict[str, Any]]:
+    """What the bot posted in `channel` (other messages, e.g. to people just added to a
+    production, may go out meanwhile)."""
+    return [
+        c.params
+        for c in app.standin.calls("chat.postMessage")
+        if c.params.get("channel") == channel
+    ]
+
+
+def next_post(app: RunningApp, channel: str, before: int, timeout: float = 10) -> dict[str, Any]:
+    """The bot's next post in `channel`, after the `before` it had there."""
+    deadline = time.monotonic() + timeout
+    while len(posted := posts_to(app, channel)) <= before:
+        assert time.monotonic() < deadline, f"nothing more posted in {channel}"
+        time.sleep(0.02)
+    return posted[before]
 
 
 def blocks_text(params: dict[str, Any]) -> str:

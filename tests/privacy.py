@@ -11,6 +11,9 @@ shared test data are registered here.
   together with anything about answers or status.
 - Channel posts: no message posted to a channel names, mentions or addresses any performer at
   all (name, first name, @handle, Slack ID, email, character).
+- Markup: no text Slack reads as mrkdwn (messages, answers, modals, Home tabs) carries a special
+  mention or a link the app did not mean: whatever came from a file or a person is escaped
+  (`bot.text.mrkdwn_escape`).
 """
 
 from __future__ import annotations
@@ -72,11 +75,52 @@ def _message_text(params: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+MARKUP = re.compile(r"<(?:!(?:channel|here|everyone|subteam)|(?:https?|mailto|ftp):)", re.I)
+"""Markup the app never writes itself: special mentions and links in mrkdwn come from data
+(a name, a file, someone's text) that was not escaped. The one exception is a coordinator's
+request posted to its channel with "Notify the whole channel" (`<!channel>`, `<!here>`)."""
+PINGS = re.compile(r"<!(?:channel|here)>")
+
+
+def mrkdwn_texts(method: str, params: dict[str, Any]) -> list[str]:
+    """Every text of a call that Slack reads as mrkdwn: a message's `text` fallback, and the
+    `mrkdwn` text objects of its blocks or view (not `plain_text`, shown as typed)."""
+    if method.startswith("views."):
+        roots: list[Any] = [params.get("view")]
+        found = []
+    elif method.startswith("chat.") or method == "response_url":
+        roots = [params.get("blocks"), params.get("attachments")]
+        found = [str(params["text"])] if params.get("text") else []
+    else:
+        return []
+    stack = [json.loads(r) if isinstance(r, str) else r for r in roots if r]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+                found.append(node["text"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def check_markup(call: Any) -> list[str]:
+    """Unescaped mentions and links in what the call shows as mrkdwn."""
+    to_channel = call.method.startswith("chat.") and str(call.params.get("channel", ""))[:1] in "CG"
+    problems = []
+    for text in mrkdwn_texts(call.method, call.params):
+        for match in MARKUP.finditer(PINGS.sub("", text) if to_channel else text):
+            problems.append(f"{call.method} shows unescaped {match.group(0)!r}: {text[:300]}")
+    return problems
+
+
 def check_calls(calls: Iterable[Any]) -> list[str]:
     """Problems found in the recorded Slack calls (objects with `.method` and `.params`)."""
     problems: list[str] = []
     identities = _identities()
     for call in calls:
+        problems.extend(check_markup(call))
         if not (call.method.startswith("chat.") or call.method == "response_url"):
             continue
         text = _message_text(call.params)

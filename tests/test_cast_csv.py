@@ -97,14 +97,21 @@ def test_bad_slack_ref(text: str) -> None:
     [
         (",Jane Doe,@jane", "#", "The cast number is missing."),
         ("1,,@jane", "Actor", "The performer name is missing."),
-        ("1,Jane Doe,", "Handle", "The Slack account is missing"),
     ],
-    ids=["cast-number", "performer", "slack"],
+    ids=["cast-number", "performer"],
 )
 def test_missing_required_cell(line: str, column: str, message: str) -> None:
     [problem] = problems(f"#,Actor,Handle\n2,Bob Roe,@bob\n{line}\n")
     assert (problem.row, problem.column) == (3, column)
     assert problem.message.startswith(message)
+
+
+@pytest.mark.parametrize("cell", ["", "-", "n/a", "None", "not on Slack"])
+def test_someone_not_on_slack_may_leave_the_slack_account_empty(cell: str) -> None:
+    rows = parse_cast_csv(
+        f"#,Character,Actor,Handle\n2,Max,Bob Roe,@bob\n12,Tommy,Tom Kid,{cell}\n"
+    )
+    assert rows[1] == CastRow("12", "Tommy", "Tom Kid", "", 3)
 
 
 @pytest.mark.parametrize("second", ["1", "01", "#1"])

@@ -211,3 +211,89 @@ def test_reencrypt_moves_data_to_the_newest_key(seeded: tuple[dict[str, str], Pa
         scene = session.scalar(select(Scene))
         assert scene is not None and unseal(session, scene.planned_content_ct) == "Kiss"
     engine.dispose()
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_xlsx_schedule_import_as_json_then_show_as_json(
+    seeded: tuple[dict[str, str], Path],
+) -> None:
+    """A workbook straight from Excel, checked by a script before and after it is applied:
+    scene 14 is intimacy undecided and after midnight; its cast numbers are not on the (empty)
+    cast list, which does not refuse the file but is listed."""
+    import json
+
+    env, cwd = seeded
+    (cwd / "one-liner.xlsx").write_bytes((FIXTURES / "xlsx" / "one_liner.xlsx").read_bytes())
+    args = ["schedule", "import", "one-liner.xlsx", "--production", "Night Shift"]
+    dry = run([*args, "--dry-run", "--format", "json"], env, cwd)
+    assert dry.returncode == 0, dry.stderr
+    preview = json.loads(dry.stdout)  # the whole of stdout is one JSON object
+    assert preview["applied"] is False and preview["format"] == "xlsx"
+    assert preview["counts"]["added"] == 5
+    scene = {s["number"]: s for s in preview["scenes"]}["14"]
+    assert scene["change"] == "added" and scene["intimacy"] == "undecided"
+    assert scene["start"] == "2027-01-12T01:30:00+00:00" and scene["after_midnight"] is True
+    assert scene["start_text"] == "Tue 12 Jan 2027 01:30, after midnight"
+    assert scene["estimated"] is False and scene["set"] == "LENA'S FLAT - KITCHEN"
+    assert scene["cast"] == ["1", "2", "5"]
+    assert [c["cast_number"] for c in scene["cannot_be_asked"]] == ["1", "2", "5"]
+    assert any("Intimacy undecided in scene(s) 14" in w for w in preview["warnings"])
+    assert any("Read the sheet 'One-Liner'" in w for w in preview["warnings"])
+
+    applied = run([*args, "--format", "json"], env, cwd)
+    assert applied.returncode == 0 and json.loads(applied.stdout)["applied"] is True
+    shown = run(
+        ["schedule", "show", "--production", "Night Shift", "--all", "--format", "json"], env, cwd
+    )
+    stored = {s["number"]: s for s in json.loads(shown.stdout)["scenes"]}
+    assert stored["14"]["intimacy"] == "undecided" and stored["14"]["working_day"] == "2027-01-11"
+    assert stored["14"]["start"] == "2027-01-12T01:30:00+00:00"
+    assert stored["14"]["cannot_be_asked"][0] == {
+        "cast_number": "1",
+        "why": "is not on the cast list",
+        "confirmed_in_person": False,
+    }
+    text = run(["schedule", "show", "--production", "Night Shift", "--all"], env, cwd).stdout
+    assert "Tue 12 Jan 2027 01:30, after midnight" in text and "intimacy undecided" in text
+
+
+def test_date_order_on_the_command_line(seeded: tuple[dict[str, str], Path]) -> None:
+    import json
+
+    env, cwd = seeded
+    (cwd / "s.csv").write_text("Scene,Date,Time\n1,03/04/2030,09:00\n2,05/04/2030,10:00\n")
+    base = ["schedule", "import", "s.csv", "--production", "Night Shift", "--dry-run"]
+    starts = {}
+    for order in ("dmy", "mdy"):
+        result = run([*base, "--date-order", order, "--format", "json"], env, cwd)
+        assert result.returncode == 0, result.stderr
+        starts[order] = json.loads(result.stdout)["scenes"][0]["start"][:10]
+    assert starts == {"dmy": "2030-04-03", "mdy": "2030-03-04"}
+    # Without --date-order, a London production reads day first (and says so).
+    default = run(base, env, cwd)
+    assert "Wed 03 Apr 2030 09:00" in default.stdout
+    assert "day-first" in default.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        pytest.param("schedule.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", id="pdf"),
+        pytest.param("broken.xlsx", b"PK\x03\x04" + b"\x00" * 64, id="broken-xlsx"),
+    ],
+)
+def test_a_bad_file_prints_problems_never_a_traceback(
+    seeded: tuple[dict[str, str], Path], name: str, data: bytes
+) -> None:
+    import json
+
+    env, cwd = seeded
+    (cwd / name).write_bytes(data)
+    args = ["schedule", "import", name, "--production", "Night Shift", "--format", "json"]
+    result = run(args, env, cwd)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "nothing was changed" in result.stderr
+    problems = json.loads(result.stdout)["problems"]
+    assert problems and all(p["message"] for p in problems)

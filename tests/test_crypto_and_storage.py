@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import stat
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,18 +15,21 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cast.resolve import RosterEntry
-from bot.config import validate_key
-from bot.crypto import Cipher, DecryptionError, generate_key
+from bot.config import ConfigError, load_settings, validate_key
+from bot.crypto import Cipher, DecryptionError, generate_key, key_file_for, load_cipher
+from bot.depersonalize import check_request
 from bot.imports import apply_schedule_plan, plan_schedule_import
+from bot.requests import identities
 from bot.schedule.model import ImportedScene, ImportedSchedule
 from bot.setup import ProductionSetup
 from storage.boundaries import checklist, set_checklist
-from storage.db import alembic_config, make_session_factory, session_scope
+from storage.db import alembic_config, make_engine, make_session_factory, session_scope
+from storage.deliveries import delivery_ids, send_now
 from storage.imports import payload_of, save_pending
-from storage.models import ChecklistItem, Production, Role, Scene
+from storage.models import ChecklistItem, Delivery, DeliveryKind, Production, Role, Scene
 from storage.productions import roles_of, save_setup
 from storage.roster import apply_roster
-from storage.secrets import seal, unseal
+from storage.secrets import opaque_key, seal, unseal
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
 SECRET = "Full nudity; closed set; modesty garment for Jane"
@@ -251,3 +257,56 @@ def test_a_saved_checklist_is_not_doubled_by_a_concurrent_default_seed(
         assert (
             len(list(session.scalars(select(ChecklistItem)))) == 7
         )  # the other defaults kept, inactive
+
+
+def test_database_and_key_files_are_owner_only(tmp_path: Path) -> None:
+    database = tmp_path / "closedset.db"
+    settings = load_settings({"DATABASE_URL": f"sqlite:///{database}"}, need_slack=False)
+    make_engine(settings.database_url).dispose()
+    load_cipher(settings)
+    key = key_file_for(database)
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    key.chmod(0o644)
+    with pytest.raises(ConfigError, match=f"chmod 600 {key}"):
+        load_cipher(settings)
+
+
+def test_delivery_keys_are_stored_hashed(session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as session:
+        production = _production(session)
+        key = "pause:7:U0PERF0001:1"
+        assert send_now(
+            session,
+            key=key,
+            production_id=production.id,
+            kind=DeliveryKind.PAUSE,
+            recipient="UC",
+            now=NOW,
+        )
+        assert not send_now(
+            session,
+            key=key,
+            production_id=production.id,
+            kind=DeliveryKind.PAUSE,
+            recipient="UC",
+            now=NOW,
+        )
+        stored = session.scalars(select(Delivery.key)).all()
+        assert stored == [opaque_key(session, key)] and "U0PERF0001" not in stored[0]
+        assert delivery_ids(session, [key]).keys() == {key}
+
+
+def test_profile_names_from_the_roster_are_checked(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory() as session:
+        production = _production(session)
+        entry = RosterEntry("1", "Lena", "Jane Doe", "UP1", "jd", real_name="Janet Doe")
+        apply_roster(session, production_id=production.id, entries=[replace(entry)])
+        refreshed = replace(entry, display_name="Jay (she/her)")
+        apply_roster(session, production_id=production.id, entries=[refreshed])
+        (who,) = identities(session, production.id)
+        assert (who.display_name, who.other_names) == ("Jay (she/her)", ("Janet Doe",))
+        found = check_request("robes for jay and janet", [who], scene_cast=None)
+        assert [f.text for f in found.refusals] == ["jay", "janet"]

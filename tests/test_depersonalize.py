@@ -13,6 +13,7 @@ from bot.depersonalize import (
     Severity,
     check_request,
     escape_user_text,
+    scenes_named,
 )
 
 CAST = (
@@ -53,6 +54,19 @@ REFUSED: list[Case] = [
     ("fullwidth letters", "\uff2a\uff21\uff2e\uff25", 3, [(F, "\uff2a\uff21\uff2e\uff25")]),
     ("zero-width space inside", "for Ja\u200bne", 3, [(F, "Ja\u200bne")]),
     ("short first name", "Ana, robes", 3, [(F, "Ana")]),
+    ("Cyrillic look-alike letter", "robes for J\u0430ne", 3, [(F, "J\u0430ne")]),
+    ("Greek and Cyrillic look-alikes", "\u0410n\u03b1 asked", 3, [(F, "\u0410n\u03b1")]),
+    (
+        "mathematical letters",
+        "\U0001d409\U0001d41a\U0001d427\U0001d41e",
+        3,
+        [(F, "\U0001d409\U0001d41a\U0001d427\U0001d41e")],
+    ),
+    ("letters spaced apart", "robes for J a n e", 3, [(F, "J a n e")]),
+    ("letters dotted apart", "J.a.n.e. needs robes", 3, [(F, "J.a.n.e")]),
+    ("letters dashed apart in caps", "FOR J-A-N-E", 3, [(F, "J-A-N-E")]),
+    ("whole name spaced apart", "ask j a n e d o e", 3, [(N, "j a n e d o e")]),
+    ("spaced apart with zero-width", "J a\u200b n e", 3, [(F, "J a\u200b n e")]),
     ("apostrophe name typed without it", "robe for obrien", 3, [(L, "obrien")]),
     ("curly apostrophe in name", "O\u2019Brien\u2019s robe", 3, [(L, "O\u2019Brien")]),
     ("display name", "janie needs robes", 3, [(F, "janie")]),
@@ -157,6 +171,8 @@ ALLOWED: list[Case] = [
     ("role word of a character", "a detective show", 3, []),
     ("another number", "man #23", 3, []),
     ("empty", "", 3, []),
+    ("single letters that spell nothing", "plan b, then a b c", 3, []),
+    ("a word in another script", "\u041c\u043e\u0441\u043a\u0432\u0430 robes", 3, []),
 ]
 
 
@@ -333,3 +349,30 @@ def test_may_post() -> None:
 )
 def test_escape_user_text(text: str, allow: bool, expected: str) -> None:
     assert escape_user_text(text, allow_channel_ping=allow) == expected
+
+
+SCENES = {"12": 1, "4A": 3, "7": 2}
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "warned"),
+    [
+        ("her robe in scene 4a", ("4A",), True),
+        ("her robe, Sc. 12", ("12",), False),
+        ("scenes 3, 7 and 4A: her robe", ("7", "4A"), True),
+        ("scene #7: his robe", ("7",), True),
+        ("her scene partner", (), False),
+        ("her robe in scene 99", (), False),
+        ("her robe for 4A", (), False),
+    ],
+)
+def test_a_typed_scene_counts_as_chosen(text: str, named: tuple[str, ...], warned: bool) -> None:
+    check = check_request(text, CAST, scene_cast=None, scenes=SCENES)
+    assert check.scenes == named
+    assert bool(check.warnings) is warned
+
+
+def test_the_largest_cast_of_chosen_and_typed_scenes_decides() -> None:
+    check = check_request("her robe, scene 4A", CAST, scene_cast=1, scenes=SCENES)
+    assert "this scene has 3 performers" in check.warnings[0].message
+    assert scenes_named("Scene 12 and sc 7", SCENES) == ("12", "7")

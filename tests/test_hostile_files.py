@@ -16,7 +16,14 @@ from bot.app import make_client
 from bot.downloads import download
 from bot.problems import InputRejected
 from tests.conftest import RunningApp
-from tests.e2e import COORDINATOR, add_people, blocks_text, open_and_submit_setup
+from tests.e2e import (
+    COORDINATOR,
+    add_people,
+    blocks_text,
+    next_post,
+    open_and_submit_setup,
+    posts_to,
+)
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
 
 CSV = b"Scene,Shoot Date,Time,Set\n1,2027-01-12,07:00,INT. FLAT\n"
@@ -109,7 +116,8 @@ def test_an_upload_of_a_remote_file_gets_a_clear_reply(
 
 
 def _upload_file(app: RunningApp, file: dict[str, object]) -> dict[str, object]:
-    before = len(app.standin.calls("chat.postMessage"))
+    channel = app.standin.dm_channel_id(COORDINATOR)
+    before = len(posts_to(app, channel))
     response = app.slack.event(
         {
             "type": "message",
@@ -122,6 +130,4 @@ def _upload_file(app: RunningApp, file: dict[str, object]) -> dict[str, object]:
         }
     )
     assert response.status == 200
-    posted = app.standin.wait_for("chat.postMessage", count=before + 1, timeout=10)
-    return dict(posted[-1].params)
-
+    return dict(next_post(app, channel, before))

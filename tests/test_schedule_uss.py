@@ -288,7 +288,7 @@ def test_breakdown_gives_cast_set_and_synopsis() -> None:
 def test_boneyard_scene_left_out_with_a_note() -> None:
     schedule = parse_uss(fixture("two_stripboards.uss"), LONDON, stripboard=BLUE)
     assert "8" not in {s.number for s in schedule.scenes}
-    assert schedule.notes == ("1 scene(s) in the boneyard were left out (not scheduled).",)
+    assert "1 scene(s) in the boneyard were left out (not scheduled)." in schedule.notes
 
 
 def test_calendar_is_the_one_the_stripboard_names() -> None:
@@ -669,11 +669,39 @@ def test_same_night_is_fine_in_los_angeles() -> None:
 # ---------------------------------------------------------------------------- intimacy
 
 
-def test_intimacy_is_unknown_without_a_category() -> None:
-    schedule = parse_uss(fixture("two_stripboards.uss"), LONDON, stripboard=WHITE)
+def _rename_intimacy_category(name: str) -> Callable[[Json], None]:
+    def change(root: Json) -> None:
+        by_field(root, "categories", "name", "Intimacy")["name"] = name
+
+    return change
+
+
+def test_intimacy_is_unknown_without_an_intimacy_category() -> None:
+    schedule = parse_uss(edited(_rename_intimacy_category("Props 2")), LONDON, stripboard=WHITE)
     assert {s.intimacy for s in schedule.scenes} == {None}
     assert {s.planned_content for s in schedule.scenes} == {None}
     assert not any(s.intimacy_undecided for s in schedule.scenes)
+
+
+@pytest.mark.parametrize("name", ["Intimacy", "Intimacy Coordinator", "IC", "intimate scenes"])
+def test_the_files_intimacy_category_is_used_when_the_production_names_none(name: str) -> None:
+    """Never silently missed: without a category set for the production, the file's own
+    "Intimacy" category marks the scenes, as if the production had named it."""
+    schedule = parse_uss(edited(_rename_intimacy_category(name)), LONDON, stripboard=WHITE)
+    named = parse_uss(
+        edited(_rename_intimacy_category(name)), LONDON, stripboard=WHITE, intimacy_category=name
+    )
+    assert schedule.scenes == named.scenes
+    assert scenes_by_number(schedule)["2"].intimacy is True
+    assert f"The category '{name}' marks intimacy." in schedule.notes
+
+
+def test_two_categories_that_could_mark_intimacy_are_a_problem() -> None:
+    def change(root: Json) -> None:
+        by_field(root, "categories", "name", "Props")["name"] = "IC Notes (intimacy)"
+
+    problems = rejected(edited(change), stripboard=WHITE)
+    assert any("could each mark intimacy" in p.message for p in problems)
 
 
 def test_intimacy_category_marks_scenes_and_lists_content() -> None:

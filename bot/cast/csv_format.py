@@ -5,12 +5,16 @@ Columns are found by header (any order, case-insensitive; extra columns are igno
 - cast number (required): Cast #, Cast Number, Cast No, Cast ID, #, No., Number, ID
 - character: Character, Role, Character Name
 - performer name (required): Performer, Actor, Name, Performer Name, Actor Name, Cast Member
-- Slack account (required): Slack, Slack ID, Slack User, Email, Slack Handle, Handle, User
+- Slack account (the column is required; a cell may be empty): Slack, Slack ID, Slack User,
+  Email, Slack Handle, Handle, User
 
 The Slack account is checked only for its form here (a user ID such as U0123ABCD, a mention
 `<@U0123ABCD>`, an email or an @handle); whether it names a member of the workspace is decided
-later, against Slack. One performer may hold several cast numbers (doubling), but a cast
-number may appear only once. Every problem is reported at once (`InputRejected`).
+later, against Slack. It may be left empty (or say `-`, `n/a`, `none`, `not on Slack`) for
+someone who is not on Slack (a child, a day player, background): they are never asked in
+Slack, and each of their intimate scenes becomes a to-do for the coordinator. One performer
+may hold several cast numbers (doubling), but a cast number may appear only once. Every
+problem is reported at once (`InputRejected`).
 """
 
 from __future__ import annotations
@@ -50,9 +54,13 @@ _HANDLE = re.compile(r"@[\w.\-]+")
 _SLACK_HELP = "expected a Slack user ID like U0123ABCD, an email or an @handle"
 
 
+_NOT_ON_SLACK = re.compile(r"-+|—|n/?a|none|no slack|not on slack|no account", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class CastRow:
-    """One row of a cast list. `slack_ref` is a user ID, an email or an @handle, unresolved."""
+    """One row of a cast list. `slack_ref` is a user ID, an email or an @handle, unresolved;
+    empty for someone not on Slack."""
 
     cast_number: str
     character: str
@@ -115,9 +123,7 @@ def _cast_row(
     if not performer:
         report("The performer name is missing.", "performer")
     slack_ref = ""
-    if not slack_cell:
-        report(f"The Slack account is missing: {_SLACK_HELP}.", "slack")
-    else:
+    if slack_cell and not _NOT_ON_SLACK.fullmatch(slack_cell.strip()):
         try:
             slack_ref = normalize_slack_ref(slack_cell)
         except ValueError as exc:

@@ -79,6 +79,9 @@ def resolve_cast_rows(client: WebClient, rows: Sequence[CastRow]) -> list[Roster
     entries: list[RosterEntry] = []
     problems: list[Problem] = []
     for row in rows:
+        if not row.slack_ref:  # not on Slack: kept, never looked up
+            entries.append(RosterEntry(row.cast_number, row.character, row.performer_name, None))
+            continue
         found = _find(client, directory, row)
         if isinstance(found, Problem):
             problems.append(found)
@@ -96,6 +99,8 @@ def resolve_cast_rows(client: WebClient, rows: Sequence[CastRow]) -> list[Roster
                 slack_user_id=str(found["id"]),
                 slack_handle=found.get("name"),
                 email=profile.get("email"),
+                real_name=found.get("real_name") or profile.get("real_name"),
+                display_name=profile.get("display_name"),
             )
         )
     if problems:

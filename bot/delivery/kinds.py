@@ -25,6 +25,9 @@ class DeliveryKind(enum.StrEnum):
     CLOSURE = "closure"  # performer: how did the scene go?
     CLOSURE_ANSWER = "closure_answer"  # coordinator: a closure answer came in (in the modal)
     UNDELIVERABLE = "undeliverable"  # coordinator: a message could not be delivered
+    ROLE_ADDED = "role_added"  # someone added to a production: by whom, "This isn't right"
+    ROLE_CHANGE = "role_change"  # coordinator: who was added or removed, and by whom
+    HELD = "held"  # coordinator: performers are asked nothing until the production is vouched
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.access import ROLE_NAMES
 from bot.checkins import Counts, counts, newest
 from bot.confirmations import all_confirmed
 from bot.depersonalize import escape_user_text
@@ -28,8 +29,11 @@ from bot.ids import (
     ClosureAction,
     CoordinatorAction,
     RequestAction,
+    RoleAction,
 )
 from bot.meta import pack
+from bot.roles import role_names
+from bot.text import mrkdwn_escape
 from storage.boundaries import answers_for
 from storage.models import (
     CheckinRound,
@@ -39,6 +43,7 @@ from storage.models import (
     Production,
     RequestPost,
     RequestStatus,
+    Role,
     Scene,
 )
 
@@ -90,8 +95,17 @@ def scene_line(scene: Scene) -> str:
     zone = scene.production.time_zone
     parts = [f"Shoots {when(scene.start_at, zone)}"]
     if scene.set_name:
-        parts.append(f"Set: {scene.set_name}")
+        parts.append(f"Set: {mrkdwn_escape(scene.set_name)}")
     return "\n".join(parts)
+
+
+def asked_by(scene: Scene) -> str:
+    """Which production asks, and who coordinates it: a production called like another one
+    cannot pass for it."""
+    production = scene.production
+    coordinators = [m.slack_user_id for m in production.members if m.role is Role.COORDINATOR]
+    who = ", ".join(f"<@{c}>" for c in coordinators) or "nobody yet"
+    return f"{mrkdwn_escape(production.name)} · coordinated by {who}"
 
 
 def performer_actions(scene: Scene, *, answered: bool) -> dict[str, Any]:
@@ -149,7 +163,7 @@ def prompt(scene: Scene, *, again: bool, changed: list[str], nudge: bool = False
     return Outgoing(
         text=title,
         blocks=[
-            _section(f"{lead}\n{scene_line(scene)}"),
+            _section(f"{lead}\n{asked_by(scene)}\n{scene_line(scene)}"),
             performer_actions(scene, answered=False),
             _context(PRIVACY_NOTE),
         ],
@@ -163,7 +177,7 @@ def answered(scene: Scene, at: datetime) -> Outgoing:
         text=text,
         blocks=[
             _section(
-                f"*{text}*\n{scene_line(scene)}\nThanks — your answer is saved "
+                f"*{text}*\n{asked_by(scene)}\n{scene_line(scene)}\nThanks — your answer is saved "
                 f"({when(at, scene.production.time_zone)}). You can review, change or withdraw "
                 "it at any time."
             ),
@@ -252,6 +266,15 @@ def render(session: Session, row: Delivery, *, now: datetime) -> Outgoing | Skip
             CoordinatorAction.VIEW_FAILURE,
             pack("failure", d=int(row.detail["delivery"])),
         )
+    if kind in (DeliveryKind.ROLE_ADDED, DeliveryKind.ROLE_CHANGE, DeliveryKind.HELD):
+        production = session.get(Production, row.production_id)
+        if production is None:
+            return Skip("no production")
+        if kind is DeliveryKind.ROLE_ADDED:
+            return role_added(production, row)
+        if kind is DeliveryKind.ROLE_CHANGE:
+            return role_change(production, row.detail)
+        return held(production, vouched_by=row.detail.get("vouched_by"))
     if scene is None:
         return Skip("no scene")
     if kind is DeliveryKind.CLOSURE_ANSWER:
@@ -304,7 +327,7 @@ def render(session: Session, row: Delivery, *, now: datetime) -> Outgoing | Skip
                 _section(
                     f"*Scene {scene.number} has changed{changed}*"
                     f"\nYour earlier answer no longer applies. We will ask you again before it "
-                    f"shoots; you can also look now.\n{scene_line(scene)}"
+                    f"shoots; you can also look now.\n{asked_by(scene)}\n{scene_line(scene)}"
                 ),
                 performer_actions(scene, answered=False),
                 _context(PRIVACY_NOTE),
@@ -373,6 +396,102 @@ def request_message(post: RequestPost) -> Outgoing:
     )
 
 
+def _by(user_id: str) -> str:
+    return (
+        f"<@{user_id}>" if user_id[:1] in ("U", "W") and user_id.isalnum() else "the command line"
+    )
+
+
+def role_added(production: Production, row: Delivery) -> Outgoing:
+    """To someone given a role by someone else: where, what and by whom, and the way out."""
+    name = mrkdwn_escape(production.name)
+    roles = [str(r) for r in row.detail.get("roles", ())]
+    lines = [f"*You were added to {name}* as {role_names(roles)}, by {_by(str(row.detail['by']))}."]
+    if Role.PERFORMER.value in roles:
+        lines.append(
+            "Before each of its intimate scenes you will be asked, privately, to review what "
+            "is planned and confirm your boundaries."
+        )
+    button = _button("This isn't right", RoleAction.NOT_RIGHT, pack("role", d=row.id), "danger")
+    button["confirm"] = {
+        "title": {"type": "plain_text", "text": "Take yourself off?"},
+        "text": {
+            "type": "plain_text",
+            "text": "You are taken off this production at once, and its coordinators are told.",
+        },
+        "confirm": {"type": "plain_text", "text": "Take me off"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+    }
+    return Outgoing(
+        text=f"You were added to {name}",
+        blocks=[
+            _section("\n".join(lines)),
+            {"type": "actions", "block_id": f"role_{row.id}", "elements": [button]},
+            _context(
+                "If you do not know this production or who added you, press *This isn't "
+                "right*: you are taken off it at once, and its coordinators are told."
+            ),
+        ],
+    )
+
+
+def role_change(production: Production, detail: dict[str, Any]) -> Outgoing:
+    """To a coordinator: who was added or removed, as what, and by whom (people and roles
+    only)."""
+    name = mrkdwn_escape(production.name)
+    by = _by(str(detail["by"]))
+    people = [(str(u), Role(r), sign) for u, r, sign in detail.get("people", ())]
+    if detail.get("disputed"):
+        title = f"Someone says they should not be in {name}"
+        taken = role_names([r.value for _, r, sign in people if sign == "-"])
+        lines = [f"*{by} says they should not be in {name}*: taken off it as {taken}."]
+        if any(r is Role.PERFORMER for _, r, _ in people):
+            lines.append(
+                "Their line on the cast list stays, without a Slack account: if the cast list "
+                "matched the wrong person, correct it and import it again."
+            )
+    else:
+        title = f"People changed in {name}"
+        lines = [f"*{title}* — by {by}"]
+        lines += [
+            f"• <@{user}> {'added as' if sign == '+' else 'no longer'} {ROLE_NAMES[role]}"
+            for user, role, sign in people
+        ]
+        if detail.get("more"):
+            lines.append(f"…and {detail['more']} more")
+    return Outgoing(text=title, blocks=[_section("\n".join(lines))])
+
+
+def held(production: Production, *, vouched_by: str | None = None) -> Outgoing:
+    """To the coordinators of a production nobody has vouched for (see `bot.roles`), and
+    once someone has."""
+    if vouched_by is not None:
+        title = f"{mrkdwn_escape(production.name)} is vouched for"
+        return Outgoing(
+            text=title,
+            blocks=[
+                _section(
+                    f"*{title}*, by {_by(vouched_by)}: its performers are asked from now on "
+                    "(boundary checks, check-ins, closure questions)."
+                )
+            ],
+        )
+    title = f"{mrkdwn_escape(production.name)}: performers are asked nothing yet"
+    return Outgoing(
+        text=title,
+        blocks=[
+            _section(
+                f"*{title}*\nIt was set up by someone who coordinates no other production in "
+                "this workspace, so nobody here has vouched for it: a production named like a "
+                "real one could otherwise collect what performers tell it. Boundary checks, "
+                "check-ins and closure questions wait until a coordinator of another production "
+                "here, or a workspace admin, vouches for it: add them as an admin in "
+                "`/closedset setup`, and have them open its setup and save it once."
+            )
+        ],
+    )
+
+
 def _production_time(scene: Scene) -> str:
     zone = scene.production.time_zone
     return f"{scene.start_at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M} ({zone})"
@@ -380,14 +499,12 @@ def _production_time(scene: Scene) -> str:
 
 def _scene_facts(session: Session, scene: Scene) -> list[dict[str, Any]]:
     """What ADs are told of a scene: logistics and readiness, never a performer."""
-    where = f" · {scene.set_name}" if scene.set_name else ""
+    where = f" · {mrkdwn_escape(scene.set_name)}" if scene.set_name else ""
     blocks = [_section(f"*Scene {scene.number}* · {_production_time(scene)}{where}")]
     if scene.is_closed_set:
-        blocks.append(
-            _section(escape_user_text(scene.production.closed_set_text, allow_channel_ping=False))
-        )
+        blocks.append(_section(mrkdwn_escape(scene.production.closed_set_text)))
     titles = [
-        escape_user_text(r.title, allow_channel_ping=False)
+        mrkdwn_escape(r.title)
         for r in session.scalars(
             select(CoordinatorRequest)
             .where(

@@ -1440,6 +1440,13 @@ def _resolve_day(
     assert shoot_date is not None
     call = banner_call or next((r.call for r in rows if r.call is not None), None)
     next_morning = _after_midnight(state, rows, call, shoot_date)
+    # What the day is reckoned from, kept with each scene so that a time set by hand later is
+    # put on the same working day the same way (`bot.schedule.workday`).
+    anchor = (
+        call
+        or next((r.when.at for r in rows if r.when.at and r.when.on is None), None)
+        or state.default_time
+    )
     scenes: list[ImportedScene] = []
     previous: tuple[datetime, timedelta | None] | None = None
     for index, row in enumerate(rows):
@@ -1506,6 +1513,7 @@ def _resolve_day(
                     start_estimated=estimated,
                     row=row.record.row,
                     after_midnight=after,
+                    day_call=anchor,
                 )
             )
     return scenes

@@ -10,21 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
 class SceneState:
+    """`cast`: cast numbers, those on the cast list in its order, then any it lacks.
+    `intimacy_undecided`: the file said neither yes nor no; `intimacy` is then True.
+    `after_midnight` and `day_call` place the start on its working day (`bot.schedule.workday`);
+    they are kept, not compared: the start time itself is."""
+
     number: str
     start_at: datetime
     set_name: str
-    cast: tuple[str, ...]  # cast numbers, in roster order
+    cast: tuple[str, ...]
     intimacy: bool
     planned_content: str | None
     synopsis: str | None
     start_estimated: bool = False
+    intimacy_undecided: bool = False
+    after_midnight: bool = False
+    day_call: time | None = None
 
 
 class Kind(StrEnum):
@@ -42,6 +50,7 @@ _FIELDS = (
     ("set_name", "set"),
     ("cast", "cast"),
     ("intimacy", "intimacy"),
+    ("intimacy_undecided", "intimacy"),
     ("planned_content", "planned content"),
     ("synopsis", "synopsis"),
 )
@@ -90,7 +99,11 @@ def plan_schedule_change(
         if old is None:
             changes.append(SceneChange(new.number, Kind.ADDED, None, new))
             continue
-        fields = tuple(label for attr, label in _FIELDS if getattr(old, attr) != getattr(new, attr))
+        fields = tuple(
+            dict.fromkeys(
+                label for attr, label in _FIELDS if getattr(old, attr) != getattr(new, attr)
+            )
+        )
         if "time" in fields:
             kind = Kind.MOVED
         elif fields:
@@ -108,26 +121,42 @@ def when(at: datetime, zone: ZoneInfo) -> str:
     return at.astimezone(zone).strftime("%a %d %b %Y %H:%M")
 
 
+def starts(state: SceneState, zone: ZoneInfo) -> str:
+    """`Wed 13 Jan 2027 01:30, after midnight (estimated)`: the resolved date and time."""
+    night = ", after midnight" if state.after_midnight else ""
+    estimated = " (estimated)" if state.start_estimated else ""
+    return f"{when(state.start_at, zone)}{night}{estimated}"
+
+
+def intimacy_state(state: SceneState) -> str:
+    """The scene's intimacy as scripts read it: "undecided", "yes" or "no"."""
+    if state.intimacy_undecided:
+        return "undecided"
+    return "yes" if state.intimacy else "no"
+
+
 def summary_lines(diff: ScheduleDiff, zone: ZoneInfo) -> list[str]:
     """One plain line per scene that changes; no planned content or synopsis text."""
     lines: list[str] = []
     for change in diff.changes:
-        if change.kind is Kind.ADDED and change.after:
-            flag = " · intimacy" if change.after.intimacy else ""
+        after = change.after
+        if change.kind is Kind.ADDED and after:
+            flag = {"yes": " · intimacy", "undecided": " · intimacy undecided", "no": ""}
             lines.append(
-                f"+ Scene {change.number} added: {when(change.after.start_at, zone)}"
-                f"{' (estimated)' if change.after.start_estimated else ''}"
-                f", {change.after.set_name or 'no set given'}{flag}"
+                f"+ Scene {change.number} added: {starts(after, zone)}"
+                f", {after.set_name or 'no set given'}{flag[intimacy_state(after)]}"
             )
-        elif change.kind is Kind.MOVED and change.before and change.after:
+        elif change.kind is Kind.MOVED and change.before and after:
             others = [f for f in change.fields if f not in ("time", "time estimated")]
             extra = f"; also changed: {', '.join(others)}" if others else ""
             lines.append(
                 f"~ Scene {change.number} moved: {when(change.before.start_at, zone)} → "
-                f"{when(change.after.start_at, zone)}{extra}"
+                f"{starts(after, zone)}{extra}"
             )
-        elif change.kind is Kind.CHANGED:
-            lines.append(f"~ Scene {change.number} changed: {', '.join(change.fields)}")
+        elif change.kind is Kind.CHANGED and after:
+            undecided = " (now undecided)" if after.intimacy_undecided else ""
+            fields = [f"intimacy{undecided}" if f == "intimacy" else f for f in change.fields]
+            lines.append(f"~ Scene {change.number} changed: {', '.join(fields)}")
         elif change.kind is Kind.REMOVED and change.before:
             lines.append(
                 f"- Scene {change.number} removed (was {when(change.before.start_at, zone)})"

@@ -1,9 +1,11 @@
-"""What a schedule file says, independent of its format (CSV or USS)."""
+"""What a schedule file says, independent of its format (CSV, .xlsx or USS)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
+
+from bot.problems import Problem
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,12 @@ class ImportedScene:
     part's own key (`89PT1`) and `part_of` the scene's number (`89`).
 
     `after_midnight`: the start time was earlier than the shoot day's call (or than the scene
-    before it), so it was put on the next calendar date (a night shoot).
+    before it), so it was put on the next calendar date (a night shoot): `shoot_date` is that
+    date, and the working day the one before.
+
+    `day_call`: the time the scene's working day was reckoned from (its call; in a CSV without
+    one, the day's first timed scene; else the default call), so that a start time set by hand
+    later is put on the right date the same way (`bot.schedule.workday`).
     """
 
     number: str
@@ -42,6 +49,7 @@ class ImportedScene:
     row: int | None = None
     part_of: str | None = None
     after_midnight: bool = False
+    day_call: time | None = None
 
 
 @dataclass(frozen=True)
@@ -49,5 +57,18 @@ class ImportedSchedule:
     """Every scene of a schedule file, in file order, scene numbers unique."""
 
     scenes: tuple[ImportedScene, ...]
-    source_format: str  # "csv" or "uss"
+    source_format: str  # "csv", "xlsx" or "uss"
     notes: tuple[str, ...] = field(default=())  # things the reader should know (e.g. skipped)
+
+
+def scene_problem(
+    scene: ImportedScene, source_format: str, message: str, column: str | None = None
+) -> Problem:
+    """A problem with one scene of a file, placed as the file's reader places its own: by row
+    and column in a CSV or .xlsx file, by strip in a USS file (which has neither)."""
+    if source_format == "uss":
+        where = f"the strip for scene {scene.number}"
+        if scene.row is not None:
+            where += f" (strip {scene.row} on the board)"
+        return Problem(f"{where[0].upper()}{where[1:]}: {message}")
+    return Problem(f"scene {scene.number}: {message}", scene.row, column)

@@ -71,11 +71,13 @@ What is read, and the readings chosen where the sources are silent or disagree:
 - Cast refs are the cast elements' `elementId` (board ID), or the element name when the board ID
   is empty, so that no cast member is lost silently. The set is the Set element's name, else
   the Location element's.
-- Intimacy (only when the production names its intimacy category): the scene's elements in that
-  category are the planned content. Elements named like a yes ("Yes", "X") mark the scene
-  intimate without content; like a no ("No", "None", "N/A") they do not; like an open question
-  ("TBD", "?", "Maybe") and with nothing else they make it "intimacy undecided" (intimate until
-  a coordinator decides).
+- Intimacy: the production's intimacy category, or, when it names none, the file's category
+  called "Intimacy", "Intimacy Coordinator", "IC" (any name mentioning intimacy; noted; two such
+  categories are a problem), so that an intimacy category is never silently ignored. The
+  scene's elements in that category are the planned content. Elements named like a yes
+  ("Yes", "X") mark the scene intimate without content; like a no ("No", "None", "N/A") they
+  do not; like an open question ("TBD", "?", "Maybe") and with nothing else they make it
+  "intimacy undecided" (intimate until a coordinator decides).
 - Calendar: the stripboard's `calendar` id (when it is null and there is exactly one calendar,
   that one, with a note). Exactly one event of type 'start' gives shoot day 1; weekly `daysOff`
   are 0=Sunday..6=Saturday; events of type 'dayOff', and events named as a holiday or a day off
@@ -157,6 +159,9 @@ _INTIMACY_YES = {"yes", "y", "true", "x", "✓", "✔", "☑"}
 _INTIMACY_NO = {"no", "n", "none", "n/a", "na", "false", "-", "—", "0"}
 _INTIMACY_OPEN = {"tbd", "tbc", "?", "??", "maybe", "possibly", "unknown", "pending"}
 _INTIMACY_MARKS = _INTIMACY_YES | _INTIMACY_NO | _INTIMACY_OPEN
+_INTIMACY_CATEGORY = re.compile(r"intima|^\s*i\.?\s?c\.?\s*$", re.IGNORECASE)
+"""A category name that marks intimacy when the production names none: "Intimacy",
+"Intimacy Coordinator", "Intimate scenes", "IC"."""
 
 JsonObject = dict[str, object]
 
@@ -262,10 +267,12 @@ def parse_uss(
     _version_note(root, report)
     board = _choose_stripboard(root, stripboard)
     calendar = _calendar(root, board, zone, report)
-    intimacy_key = _key(intimacy_category) if intimacy_category is not None else None
-    elements = _elements(root, intimacy_key, report)
     if intimacy_category is not None:
         _check_category_exists(root, intimacy_category, report)
+    else:
+        intimacy_category = _intimacy_category_by_name(root, report)
+    intimacy_key = _key(intimacy_category) if intimacy_category is not None else None
+    elements = _elements(root, intimacy_key, report)
     days = _days(root, board, report)
     context = _Context(zone, default_call, elements, intimacy_key, report)
     dates = _shoot_dates(calendar, len(days), report) if calendar else None
@@ -604,6 +611,25 @@ def _check_category_exists(root: JsonObject, name: str, report: _Report) -> None
         report.problem(
             f"There is no category called '{_quote(name)}'; the categories are: {listing}."
         )
+
+
+def _intimacy_category_by_name(root: JsonObject, report: _Report) -> str | None:
+    """Without a category named by the production, the file's own category called "Intimacy"
+    (or "Intimacy Coordinator", "IC", any name mentioning intimacy) is the intimacy flag, so
+    that it is never silently ignored; two such categories are a problem (which one?)."""
+    names = [_text(c.get("name")) for c in _objects(root.get("categories"))]
+    found = list(dict.fromkeys(n for n in names if _INTIMACY_CATEGORY.search(n)))
+    if len(found) > 1:
+        listed = _listing([f"'{_quote(n)}'" for n in found])
+        report.problem(
+            f"The categories {listed} could each mark intimacy. Name the one to use in the "
+            "production's setup (USS category that marks intimacy)."
+        )
+        return None
+    if found:
+        report.notes.append(f"The category '{_quote(found[0])}' marks intimacy.")
+        return found[0]
+    return None
 
 
 # ---------------------------------------------------------------------------- boards and days
@@ -975,7 +1001,7 @@ def _schedule(
         for strip in day_strips:
             if strip.kind == "scene" and strip.row in numbers:
                 start = _start(strip, day, call, elapsed, context)
-                scenes.extend(_scenes(strip, numbers[strip.row], start, context))
+                scenes.extend(_scenes(strip, numbers[strip.row], start, context, call))
             if strip.kind in _TIMELESS:
                 continue
             duration = _duration_ms(strip, context.report)
@@ -1027,6 +1053,7 @@ def _scenes(
     numbers: list[tuple[str, str | None]],
     start: tuple[datetime, bool] | None,
     context: _Context,
+    call: time,
 ) -> list[ImportedScene]:
     """The strip's scenes, or none after reporting what is wrong with it (or without a date)."""
     elements = _scene_elements(strip, context)
@@ -1049,6 +1076,7 @@ def _scenes(
             row=strip.row,
             part_of=part_of,
             after_midnight=after_midnight,
+            day_call=call.replace(tzinfo=None),
         )
         for number, part_of in numbers
     ]
@@ -1112,7 +1140,7 @@ def _intimacy(
     elements: Iterable[_Element], category_key: str | None
 ) -> tuple[bool | None, bool, str | None]:
     """(intimacy, undecided, planned content) from the scene's elements in the intimacy
-    category; (None, False, None) when the production names no such category."""
+    category; (None, False, None) when there is no intimacy category."""
     if category_key is None:
         return None, False, None
     names = [e.name for e in elements if e.category_key == category_key]

@@ -15,7 +15,9 @@ from bot.ids import (
     HomeAction,
     ImportAction,
     RequestAction,
+    RoleAction,
     ScheduleAction,
+    TodoAction,
 )
 from handlers.actions import (
     ad,
@@ -23,17 +25,22 @@ from handlers.actions import (
     checkin,
     closure,
     coordinator,
+    date_order,
     home,
     import_decision,
     requests,
+    roles,
     schedule_page,
     stale,
+    todo,
 )
 
 
 def register(app: App) -> None:
     app.action(ImportAction.APPLY)(import_decision.apply)
     app.action(ImportAction.CANCEL)(import_decision.cancel)
+    app.action(ImportAction.DAY_FIRST)(date_order.day_first)
+    app.action(ImportAction.MONTH_FIRST)(date_order.month_first)
     app.action(re.compile(rf"^{re.escape(ScheduleAction.PAGE)}_"))(schedule_page.handle)
     app.action(BoundaryAction.REVIEW)(boundaries.review)
     app.action(BoundaryAction.CHANGES)(boundaries.changes)
@@ -65,5 +72,9 @@ def register(app: App) -> None:
     app.action(RequestAction.EDIT)(requests.edit_clicked)
     app.action(RequestAction.WITHDRAW)(requests.withdraw_clicked)
     app.action(RequestAction.NOTE)(requests.note_clicked)
+    app.action(RoleAction.NOT_RIGHT)(roles.not_right_clicked)
+    app.action(TodoAction.INTIMATE)(todo.intimate_clicked)
+    app.action(TodoAction.NOT_INTIMATE)(todo.not_intimate_clicked)
+    app.action(TodoAction.IN_PERSON)(todo.in_person_clicked)
     # Last: any other action id (a button of an old version) is acknowledged, not a 404.
     app.action(re.compile(".*"))(stale.handle)

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.access import Refusal
 from bot.checkins import Closure, closure_lines, record_closure, start_round, wrap
-from bot.confirmations import scene_states
+from bot.confirmations import offline_states, scene_states
 from bot.meta import unpack_int
 from bot.worker import JobContext
 from handlers.blocks.boundaries import status_modal
@@ -77,7 +77,12 @@ def _from_status(ctx: JobContext, payload: dict[str, str], *, start: bool) -> No
             note = (
                 "Wrapped: the closure questions are on their way." if done else "Already wrapped."
             )
-        view = status_modal(scene, scene_states(session, scene), zone=scene.production.time_zone)
+        view = status_modal(
+            scene,
+            scene_states(session, scene),
+            zone=scene.production.time_zone,
+            offline=offline_states(scene),
+        )
     ctx.wake()
     view["blocks"].insert(0, {"type": "section", "text": {"type": "mrkdwn", "text": f"*{note}*"}})
     if payload.get("view_id") and payload.get("view_type") != "home":

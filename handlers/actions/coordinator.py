@@ -6,8 +6,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.access import Refusal, require
-from bot.confirmations import PerformerState, State, changes_between, scene_states
+from bot.confirmations import (
+    PerformerState,
+    State,
+    changes_between,
+    offline_states,
+    scene_states,
+)
 from bot.meta import unpack_int
+from bot.text import mrkdwn_escape
 from bot.worker import JobContext
 from handlers.blocks.boundaries import answer_modal, notice_modal, status_modal
 from handlers.coordinator_reads import audit_read, coordinator_of
@@ -89,7 +96,12 @@ def view_status(job: JobContext, payload: dict[str, str]) -> None:
         if scene is None:
             raise Refusal("This scene is no longer on the schedule.")
         coordinator_of(session, scene, payload["user_id"])
-        view = status_modal(scene, scene_states(session, scene), zone=scene.production.time_zone)
+        view = status_modal(
+            scene,
+            scene_states(session, scene),
+            zone=scene.production.time_zone,
+            offline=offline_states(scene),
+        )
         audit_read(session, job, payload, scene, "boundaries.status.read")
     job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
@@ -129,7 +141,9 @@ def view_failure(job: JobContext, payload: dict[str, str]) -> None:
                     (s for s in scene_states(session, scene) if s.user_id == failed.recipient),
                     None,
                 )
-            name = f"{who.name} (<@{who.user_id}>)" if who else f"<@{failed.recipient}>"
+            name = (
+                f"{mrkdwn_escape(who.name)} (<@{who.user_id}>)" if who else f"<@{failed.recipient}>"
+            )
             about = f"Scene {scene.number}: " if scene is not None else ""
             text = (
                 f"{about}{_WHAT.get(failed.kind, 'a message')} could not be delivered to "
@@ -168,9 +182,17 @@ def _set_sign_off(job: JobContext, payload: dict[str, str], *, signed: bool) -> 
             raise Refusal("This scene is no longer on the schedule.")
         coordinator_of(session, scene, payload["user_id"])
         states = scene_states(session, scene)
+        offline = offline_states(scene)
         if signed:
-            if not states or not all(s.state is State.CONFIRMED for s in states):
-                raise Refusal("Not every performer has confirmed: the scene cannot be signed off.")
+            if (
+                not (states or offline)
+                or not all(s.state is State.CONFIRMED for s in states)
+                or not all(o.confirmed for o in offline)
+            ):
+                raise Refusal(
+                    "Not every performer has confirmed (in Slack, or in person for those who "
+                    "cannot be asked there): the scene cannot be signed off."
+                )
             scene.signed_off_revision = scene.revision
             scene.signed_off_by = payload["user_id"]
             scene.signed_off_at = now
@@ -179,7 +201,7 @@ def _set_sign_off(job: JobContext, payload: dict[str, str], *, signed: bool) -> 
         audit_read(
             session, job, payload, scene, "scene.sign_off" if signed else "scene.sign_off.undo"
         )
-        view = status_modal(scene, states, zone=scene.production.time_zone)
+        view = status_modal(scene, states, zone=scene.production.time_zone, offline=offline)
         production_id = scene.production_id
     if payload.get("view_id") and payload.get("view_type") != "home":
         job.client.views_update(view_id=payload["view_id"], view=view)

@@ -20,6 +20,7 @@ from bot.imports import (
 from bot.meta import unpack_int
 from bot.problems import InputRejected
 from bot.schedule.diff import headline, summary_lines
+from bot.text import mrkdwn_escape
 from bot.worker import JobContext
 from handlers.blocks.import_preview import outcome_blocks
 from handlers.defer import submitting
@@ -31,7 +32,7 @@ from storage.models import ImportStatus, PendingImport, Role
 
 def _pending(session: Session, value: str, user_id: str) -> PendingImport:
     pending = claim_pending(session, pending_id=unpack_int(value, "import", "id"))
-    if pending is None:
+    if pending is None or pending.kind not in (FileKind.CAST, FileKind.SCHEDULE):
         raise Refusal("This preview has expired. Upload the file again.")
     production = pending.production
     require(
@@ -41,9 +42,13 @@ def _pending(session: Session, value: str, user_id: str) -> PendingImport:
         roles=(Role.COORDINATOR,),
         doing="import into it",
     )
-    if pending.status is not ImportStatus.PENDING:
-        raise Refusal(f"This import was already {pending.status.value}.")
     return pending
+
+
+def _already(pending: PendingImport) -> str | None:
+    if pending.status is ImportStatus.PENDING:
+        return None
+    return f"This import was already {pending.status.value}."
 
 
 def _apply(session: Session, pending: PendingImport, *, user_id: str, services: Services) -> str:
@@ -59,7 +64,7 @@ def _apply(session: Session, pending: PendingImport, *, user_id: str, services: 
             now=now,
             actor=user_id,
         )
-        return f"*Cast list applied* · {production.name}\n{change.headline()}"
+        return f"*Cast list applied* · {mrkdwn_escape(production.name)}\n{change.headline()}"
     plan = apply_schedule_plan(
         session,
         production=production,
@@ -69,8 +74,9 @@ def _apply(session: Session, pending: PendingImport, *, user_id: str, services: 
         actor=user_id,
     )
     lines = summary_lines(plan.diff, ZoneInfo(production.time_zone))
-    body = "\n".join(lines)
-    return f"*Schedule applied* · {production.name}\n{headline(plan.diff)}\n```{body}```"
+    body = mrkdwn_escape("\n".join(lines))
+    name = mrkdwn_escape(production.name)
+    return f"*Schedule applied* · {name}\n{headline(plan.diff)}\n```{body}```"
 
 
 def _finish(client: WebClient, payload: dict[str, str], text: str) -> None:
@@ -83,26 +89,27 @@ def _finish(client: WebClient, payload: dict[str, str], text: str) -> None:
 
 
 def _decide(session: Session, value: str, user_id: str, services: Services) -> str:
-    try:
-        pending = _pending(session, value, user_id)
-    except Refusal as refusal:
-        return str(refusal)
+    # A refusal is told to the clicker alone: the message clicked is updated only for a
+    # coordinator of the import's production (a crafted click could name anyone's message).
+    pending = _pending(session, value, user_id)
+    if (already := _already(pending)) is not None:
+        return already
     try:
         with session.begin_nested():
             text = _apply(session, pending, user_id=user_id, services=services)
         pending.status = ImportStatus.APPLIED
     except (StalePreview, InputRejected) as refused:
         detail = refused.summary() if isinstance(refused, InputRejected) else str(refused)
+        detail = mrkdwn_escape(detail)  # it quotes the file
         text = f"*Not applied; nothing was changed.*\n{detail}"
         pending.status = ImportStatus.CANCELLED
     return text
 
 
 def _cancel(session: Session, value: str, user_id: str) -> str:
-    try:
-        pending = _pending(session, value, user_id)
-    except Refusal as refusal:
-        return str(refusal)
+    pending = _pending(session, value, user_id)
+    if (already := _already(pending)) is not None:
+        return already
     pending.status = ImportStatus.CANCELLED
     return "Import cancelled; nothing was changed."
 

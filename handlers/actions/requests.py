@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot.access import Refusal, require
 from bot.meta import pack, unpack, unpack_int
 from bot.requests import acknowledge, withdraw
+from bot.text import mrkdwn_escape
 from bot.worker import JobContext
 from handlers.blocks.requests import edit_modal, note_view_modal
 from handlers.defer import submitting
@@ -120,7 +121,7 @@ def withdraw_job(job: JobContext, payload: dict[str, str]) -> None:
     refresh_posts(job.client, job.services.session_factory, request_id)
     with session_scope(job.services.session_factory) as session:
         blocks = blocks_for(session, production_id, zone, name)
-    job.respond()(blocks=blocks, text=f"Requests · {name}", replace_original=True)
+    job.respond()(blocks=blocks, text=f"Requests · {mrkdwn_escape(name)}", replace_original=True)
 
 
 def open_note(job: JobContext, payload: dict[str, str]) -> None:

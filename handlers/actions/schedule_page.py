@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.access import Refusal, require
 from bot.meta import unpack
+from bot.text import mrkdwn_escape
 from bot.worker import JobContext
 from handlers.defer import submitting
 from handlers.schedule_pages import VIEWERS, page_blocks
@@ -33,7 +34,8 @@ def show_page(job: JobContext, payload: dict[str, str]) -> None:
             actor=payload["user_id"],
         )
         name = production.name
-    job.respond()(blocks=blocks, text=f"{name}: upcoming scenes", replace_original=True)
+    text = f"{mrkdwn_escape(name)}: upcoming scenes"
+    job.respond()(blocks=blocks, text=text, replace_original=True)
 
 
 handle = submitting(show_page)

@@ -21,10 +21,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.confirmations import STATE_OF, PerformerState, State
+from bot.confirmations import STATE_OF, Offline, PerformerState, State
 from bot.delivery.messages import when
 from bot.ids import VALUE, ChangesView, ChecklistView, ConfirmView, CoordinatorAction
 from bot.meta import pack
+from bot.text import mrkdwn_escape
 from storage.boundaries import MAX_ITEMS, MAX_LABEL, Boundaries, Choice
 from storage.models import AnswerKind, ChecklistItem, Scene
 
@@ -32,14 +33,9 @@ SECTION_MAX = 3000
 NOTE_MAX = 2000
 
 
-def _escape(text: str) -> str:
-    """People's text shown as text: no mentions, links or formatting smuggled in."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _sections(title: str, text: str) -> list[SectionBlock]:
     """`text` under a bold title, split to fit Slack's 3,000 characters per section."""
-    body = _escape(text)
+    body = mrkdwn_escape(text)
     first = f"*{title}*\n"
     chunks: list[str] = []
     room = SECTION_MAX - len(first)
@@ -54,11 +50,11 @@ def _sections(title: str, text: str) -> list[SectionBlock]:
 
 
 def _scene_context(scene: Scene) -> ContextBlock:
-    set_name = f" · {_escape(scene.set_name)}" if scene.set_name else ""
+    set_name = f" · {mrkdwn_escape(scene.set_name)}" if scene.set_name else ""
     return ContextBlock(
         elements=[
             MarkdownTextObject(
-                text=f"*Scene {_escape(scene.number)}*{set_name}\n"
+                text=f"*Scene {mrkdwn_escape(scene.number)}*{set_name}\n"
                 f"{when(scene.start_at, scene.production.time_zone)}"
             )
         ]
@@ -171,7 +167,9 @@ def notice_modal(title: str, text: str, *, escape: bool = True) -> dict[str, Any
         type="modal",
         title=title[:24],
         close="Close",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=_escape(text) if escape else text))],
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=mrkdwn_escape(text) if escape else text))
+        ],
     ).to_dict()
 
 
@@ -193,8 +191,8 @@ def answer_modal(
     stated: Boundaries | None,
     zone: str,
 ) -> dict[str, Any]:
-    name = f"{_escape(who.name)} (<@{who.user_id}>)"
-    character = f", who plays {_escape(who.character)}" if who.character else ""
+    name = f"{mrkdwn_escape(who.name)} (<@{who.user_id}>)"
+    character = f", who plays {mrkdwn_escape(who.character)}" if who.character else ""
     blocks: list[Any] = [
         _scene_context(scene),
         SectionBlock(
@@ -230,9 +228,9 @@ def answer_modal(
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text=f"Scene {_escape(scene.number)} is still signed off: ADs see it "
+                        text=f"Scene {mrkdwn_escape(scene.number)} is still signed off: ADs see it "
                         "as ready until you take the sign-off back in the scene's status "
-                        f"(`/closedset status {_escape(scene.number)}`)."
+                        f"(`/closedset status {mrkdwn_escape(scene.number)}`)."
                     )
                 ]
             )
@@ -240,22 +238,59 @@ def answer_modal(
     return View(type="modal", title="Boundary update", close="Close", blocks=blocks).to_dict()
 
 
-def status_modal(scene: Scene, states: list[PerformerState], *, zone: str) -> dict[str, Any]:
+def status_modal(
+    scene: Scene,
+    states: list[PerformerState],
+    *,
+    zone: str,
+    offline: list[Offline] | None = None,
+) -> dict[str, Any]:
+    """Where each performer stands, then who cannot be asked in Slack (`offline`: confirmed in
+    person or not, from the coordinator's Home tab to-dos)."""
+    offline = offline or []
     blocks: list[Any] = [_scene_context(scene)]
-    if not states:
+    if scene.intimacy_undecided:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="*Intimacy undecided:* the schedule said neither yes nor no. Its "
+                        "performers are asked until you decide (Home tab, or `/closedset "
+                        f"scene {mrkdwn_escape(scene.number)}`)."
+                    )
+                ]
+            )
+        )
+    if not states and not offline:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="No performers are cast in it.")))
     for state in states[:90]:
         when_text = f" · {when(state.at, zone)}" if state.at is not None else ""
-        character = f" ({_escape(state.character)})" if state.character else ""
+        character = f" ({mrkdwn_escape(state.character)})" if state.character else ""
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"*{_escape(state.name)}*{character} <@{state.user_id}>\n"
+                    text=f"*{mrkdwn_escape(state.name)}*{character} <@{state.user_id}>\n"
                     f"{state.state.value}{when_text}"
                 )
             )
         )
-    blocks += _sign_off_blocks(scene, states)
+    for person in offline[:20]:
+        name = f"*{mrkdwn_escape(person.name)}* " if person.name else ""
+        character = f"({mrkdwn_escape(person.character)}) " if person.character else ""
+        standing = (
+            "Confirmed in person"
+            if person.confirmed
+            else "To confirm in person (a to-do on your Home tab)"
+        )
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"{name}{character}cast {mrkdwn_escape(person.cast_number)} {person.why}\n"
+                    f"{standing}"
+                )
+            )
+        )
+    blocks += _sign_off_blocks(scene, states, offline)
     on_set = [
         ButtonElement(
             text="Start a check-in",
@@ -287,7 +322,9 @@ def status_modal(scene: Scene, states: list[PerformerState], *, zone: str) -> di
     ).to_dict()
 
 
-def _sign_off_blocks(scene: Scene, states: list[PerformerState]) -> list[Any]:
+def _sign_off_blocks(
+    scene: Scene, states: list[PerformerState], offline: list[Offline]
+) -> list[Any]:
     """The coordinator's sign-off, which is all ADs see of the scene's readiness."""
     value = pack("status", s=scene.id)
     if scene.signed_off:
@@ -306,7 +343,9 @@ def _sign_off_blocks(scene: Scene, states: list[PerformerState]) -> list[Any]:
                 ]
             ),
         ]
-    if states and all(s.state is State.CONFIRMED for s in states):
+    if (states or offline) and (
+        all(s.state is State.CONFIRMED for s in states) and all(o.confirmed for o in offline)
+    ):
         return [
             DividerBlock(),
             SectionBlock(

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.checkins import Line
 from bot.delivery.messages import when
-from bot.depersonalize import escape_user_text
+from bot.text import mrkdwn_escape
 from storage.models import CheckinRound, Scene
 
 
@@ -36,8 +36,7 @@ def _answers_modal(title: str, scene: Scene, about: str, answers: list[Line]) ->
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"*{escape_user_text(line.name, allow_channel_ping=False)}* "
-                    f"<@{line.user_id}>\n{line.answer}{at}",
+                    "text": f"*{mrkdwn_escape(line.name)}* <@{line.user_id}>\n{line.answer}{at}",
                 },
             }
         )

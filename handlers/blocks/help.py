@@ -7,12 +7,13 @@ from typing import Any
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
+from bot.text import mrkdwn_escape
 from storage.models import Role
 
 _BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.COORDINATOR: (
         "`/closedset setup`: production name, time zone, people, lead times",
-        "Upload a cast list or shooting schedule (CSV or .uss) to me in a DM: you get a "
+        "Upload a cast list or shooting schedule (CSV, .xlsx or .uss) to me in a DM: you get a "
         "preview with Apply / Cancel",
         "`/closedset scene 42A`: intimacy, what is planned, closed set, exact start time",
         "`/closedset schedule`: upcoming scenes",
@@ -50,7 +51,7 @@ def help_blocks(roles: Set[Role], productions: list[str]) -> list[dict[str, Any]
             "`/closedset setup`; if you are a performer or AD, your coordinator adds you."
         )
         return [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
-    where = ", ".join(productions)
+    where = ", ".join(mrkdwn_escape(name) for name in productions)
     blocks = [SectionBlock(text=MarkdownTextObject(text=f"*Closed Set* · {where}")).to_dict()]
     for role in (Role.COORDINATOR, Role.ADMIN, Role.AD, Role.PERFORMER):
         if role in roles:

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from bot.confirmations import State
 from bot.delivery.messages import note_button, performer_actions, when
-from bot.depersonalize import escape_user_text
-from bot.home import ProductionHome
-from bot.ids import BoundaryAction, CoordinatorAction, HomeAction
+from bot.home import ProductionHome, Todo
+from bot.ids import BoundaryAction, CoordinatorAction, HomeAction, TodoAction
 from bot.meta import pack
+from bot.text import mrkdwn_escape
 from storage.models import Role, Scene
 
 MAX_BLOCKS = 100  # Slack's limit for a Home tab
@@ -57,10 +57,9 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 
 def _where(scene: Scene) -> str:
     zone = scene.production.time_zone
-    set_name = (
-        f" · {escape_user_text(scene.set_name, allow_channel_ping=False)}" if scene.set_name else ""
-    )
-    return f"*Scene {scene.number}* · {when(scene.start_at, zone)}{set_name}"
+    set_name = f" · {mrkdwn_escape(scene.set_name)}" if scene.set_name else ""
+    night = ", after midnight" if scene.after_midnight else ""
+    return f"*Scene {scene.number}* · {when(scene.start_at, zone)}{night}{set_name}"
 
 
 def home_view(homes: list[ProductionHome], *, page: int) -> dict[str, Any]:
@@ -134,26 +133,91 @@ def _performer(home: ProductionHome) -> list[dict[str, Any]]:
     return blocks
 
 
+def _todo_blocks(todo: Todo) -> list[dict[str, Any]]:
+    """One to-do: deciding a scene's intimacy (two buttons), and one line per person to
+    confirm with in person, each with its button."""
+    scene = todo.scene
+    blocks: list[dict[str, Any]] = []
+    value = pack("todo", s=scene.id)
+    if todo.undecided:
+        blocks.append(
+            _section(
+                f"{_where(scene)}\nThe schedule left its intimacy undecided. Until you decide, "
+                "it counts as intimate: its performers are asked."
+            )
+        )
+        not_intimate = _button("Not intimate", TodoAction.NOT_INTIMATE, value)
+        not_intimate["confirm"] = {
+            "title": {"type": "plain_text", "text": "Not an intimate scene?"},
+            "text": {
+                "type": "plain_text",
+                "text": f"Nothing more is sent about scene {scene.number}, and anyone already "
+                "asked is told it is off.",
+            },
+            "confirm": {"type": "plain_text", "text": "Not intimate"},
+            "deny": {"type": "plain_text", "text": "Back"},
+        }
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"todo_intimacy_{scene.id}",
+                "elements": [
+                    _button("Intimate", TodoAction.INTIMATE, value, "primary"),
+                    not_intimate,
+                ],
+            }
+        )
+    for person in todo.offline:
+        name = f" ({mrkdwn_escape(person.name)})" if person.name else ""
+        blocks.append(
+            {
+                "type": "section",
+                "text": _text(
+                    f"Scene {scene.number}: cast {mrkdwn_escape(person.cast_number)}{name} "
+                    f"{person.why} — confirm in person · "
+                    f"{when(scene.start_at, scene.production.time_zone)}"
+                ),
+                "accessory": _button(
+                    "Confirmed in person",
+                    TodoAction.IN_PERSON,
+                    pack("todo", s=scene.id, c=person.cast_number),
+                ),
+            }
+        )
+    return blocks
+
+
 def _coordinator(home: ProductionHome) -> list[dict[str, Any]]:
-    blocks = [
-        _section("*Scenes and confirmations*"),
-    ]
+    blocks: list[dict[str, Any]] = []
+    if home.todos:
+        blocks.append(_section("*To do*"))
+        for todo in home.todos:
+            blocks += _todo_blocks(todo)
+        if home.more_todos:
+            blocks.append(
+                _context(f"And {home.more_todos} more: they show here as you deal with these.")
+            )
+    blocks.append(_section("*Scenes and confirmations*"))
     if not home.coordinated:
         blocks.append(_context("No intimate scenes coming up."))
     for item in home.coordinated:
         scene = item.scene
         sign_off = "IC sign-off complete" if scene.signed_off else "IC sign-off pending"
+        undecided = " · intimacy undecided" if scene.intimacy_undecided else ""
         lines = [
-            f"• {escape_user_text(p.name, allow_channel_ping=False)}"
-            + (
-                f" ({escape_user_text(p.character, allow_channel_ping=False)})"
-                if p.character
-                else ""
-            )
+            f"• {mrkdwn_escape(p.name)}"
+            + (f" ({mrkdwn_escape(p.character)})" if p.character else "")
             + f": {p.state.value}"
             for p in item.performers
         ]
-        blocks.append(_section(f"{_where(scene)} · {sign_off}\n" + "\n".join(lines)))
+        lines += [
+            f"• cast {mrkdwn_escape(o.cast_number)}"
+            + (f" {mrkdwn_escape(o.name)}" if o.name else "")
+            + f" {o.why}: "
+            + ("confirmed in person" if o.confirmed else "to confirm in person")
+            for o in item.offline
+        ]
+        blocks.append(_section(f"{_where(scene)} · {sign_off}{undecided}\n" + "\n".join(lines)))
         blocks.append(
             {
                 "type": "actions",
@@ -188,7 +252,7 @@ def _coordinator(home: ProductionHome) -> list[dict[str, Any]]:
             )
     if home.requests:
         lines = [
-            f"• {escape_user_text(r.title, allow_channel_ping=False)}"
+            f"• {mrkdwn_escape(r.title)}"
             + (f" · scene {r.scene_number}" if r.scene_number else "")
             + f" · {r.acknowledged} acknowledgement{'s' if r.acknowledged != 1 else ''} in "
             f"{r.channels} channel{'s' if r.channels != 1 else ''}"
@@ -231,11 +295,7 @@ def _ad(home: ProductionHome) -> list[dict[str, Any]]:
             if item.next_reminder
             else ""
         )
-        set_name = (
-            f" · {escape_user_text(scene.set_name, allow_channel_ping=False)}"
-            if scene.set_name
-            else ""
-        )
+        set_name = f" · {mrkdwn_escape(scene.set_name)}" if scene.set_name else ""
         blocks.append(
             _section(
                 f"*Scene {scene.number}* · {local:%a %d %b %H:%M} ({home.production.time_zone})"

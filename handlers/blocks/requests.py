@@ -9,10 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.delivery.messages import when
-from bot.depersonalize import Finding, escape_user_text
+from bot.depersonalize import Finding
 from bot.ids import VALUE, CoordinatorAction, EditRequestView, NoteView, RequestAction, RequestView
 from bot.meta import pack
 from bot.requests import MAX_TEXT
+from bot.text import mrkdwn_escape
 from storage.models import CoordinatorRequest, Scene
 
 MAX_SCENE_OPTIONS = 100  # a static select holds at most 100 options
@@ -223,9 +224,7 @@ def _concern_blocks(concerns: Concerns) -> list[dict[str, Any]]:
 
 def confirm_blocks(warnings: Sequence[Finding]) -> list[dict[str, Any]]:
     """The warnings, and the box to tick to post anyway."""
-    lines = "\n".join(
-        f"• {escape_user_text(w.message, allow_channel_ping=False)}" for w in warnings
-    )
+    lines = "\n".join(f"• {mrkdwn_escape(w.message)}" for w in warnings)
     yes = _option("Post anyway: the wording does not single anyone out", "yes")
     return [
         _section(f"These words may point at one performer:\n{lines}"),
@@ -332,11 +331,8 @@ def note_view_modal(
         "title": _plain("Private note"),
         "close": _plain("Close"),
         "blocks": [
-            _section(
-                f"*{escape_user_text(who, allow_channel_ping=False)}* (<@{user_id}>), "
-                f"{about}, {when(at, zone)}"
-            ),
-            _section(escape_user_text(text, allow_channel_ping=False)[:2900]),
+            _section(f"*{mrkdwn_escape(who)}* (<@{user_id}>), {about}, {when(at, zone)}"),
+            _section(mrkdwn_escape(text)[:2900]),
             {
                 "type": "actions",
                 "elements": [
@@ -361,7 +357,7 @@ def requests_list(
 ) -> list[dict[str, Any]]:
     """The coordinator's list: each request, its channels and who acknowledged, with
     Remind / Edit / Withdraw."""
-    blocks: list[dict[str, Any]] = [_section(f"*Requests* · {production}")]
+    blocks: list[dict[str, Any]] = [_section(f"*Requests* · {mrkdwn_escape(production)}")]
     if not requests:
         blocks.append(_section("No requests yet. Post one with `/closedset request`."))
         return blocks
@@ -376,7 +372,7 @@ def requests_list(
                 lines.append(f"<#{post.channel_id}>: acknowledged by {people}")
             else:
                 lines.append(f"<#{post.channel_id}>: not acknowledged yet")
-        title = escape_user_text(request.title, allow_channel_ping=False)
+        title = mrkdwn_escape(request.title)
         status = "" if request.status.value == "active" else " · withdrawn"
         blocks.append({"type": "divider"})
         blocks.append(_section(f"*{title}* · {scene}{status}\n" + "\n".join(lines)))

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.ids import VALUE, SceneView
+from bot.text import mrkdwn_escape
 
 MAX_CONTENT = 3000
 
@@ -33,6 +34,7 @@ def scene_modal(
     start: time,
     start_estimated: bool,
     metadata: str,
+    intimacy_undecided: bool = False,
 ) -> dict[str, Any]:
     yes_intimacy = Option(value="yes", text="This scene involves intimacy")
     yes_closed = Option(value="yes", text="Closed set (essential crew only, no stills)")
@@ -44,8 +46,25 @@ def scene_modal(
     blocks = [
         ContextBlock(
             elements=[
-                MarkdownTextObject(text=f"*Scene {number}* · {when} · {set_name or 'no set'}")
+                MarkdownTextObject(
+                    text=f"*Scene {number}* · {when} · {mrkdwn_escape(set_name) or 'no set'}"
+                )
             ]
+        ),
+        *(
+            [
+                ContextBlock(
+                    elements=[
+                        MarkdownTextObject(
+                            text="*The schedule left its intimacy undecided.* Saving this form "
+                            "decides it: ticked, intimate; unticked, not intimate (nothing more "
+                            "is sent about it)."
+                        )
+                    ]
+                )
+            ]
+            if intimacy_undecided
+            else []
         ),
         InputBlock(
             block_id=SceneView.INTIMACY,

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 
 from bot.ids import ScheduleAction
 from bot.meta import pack
+from bot.text import mrkdwn_escape
 
 PAGE_SIZE = 10
 
@@ -30,6 +31,8 @@ class SceneLine:
     intimacy: bool
     closed_set: bool
     cast_count: int
+    intimacy_undecided: bool = False
+    after_midnight: bool = False
 
 
 def schedule_blocks(
@@ -42,25 +45,29 @@ def schedule_blocks(
     total: int,
 ) -> list[dict[str, Any]]:
     if total == 0:
-        text = f"*{production}*: no upcoming scenes. Upload a schedule to me in a DM."
+        text = (
+            f"*{mrkdwn_escape(production)}*: no upcoming scenes. Upload a schedule to me in a DM."
+        )
         return [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
     lines = []
     for s in scenes:
         at = s.start_at.astimezone(zone).strftime("%a %d %b %H:%M")
         estimated = " (est.)" if s.start_estimated else ""
+        if s.after_midnight:
+            estimated = f", after midnight{estimated}"
         flags = []
         if s.intimacy:
-            flags.append("intimacy")
+            flags.append("intimacy undecided" if s.intimacy_undecided else "intimacy")
         if s.closed_set:
             flags.append("closed set")
         flag_text = f" · _{', '.join(flags)}_" if flags else ""
         lines.append(
-            f"*{s.number}* · {at}{estimated} · {s.set_name or 'no set'} · "
+            f"*{s.number}* · {at}{estimated} · {mrkdwn_escape(s.set_name) or 'no set'} · "
             f"{s.cast_count} cast{flag_text}"
         )
     header = (
-        f"*{production}* · upcoming scenes {offset + 1}–{offset + len(scenes)} of {total} "
-        f"({zone.key})"
+        f"*{mrkdwn_escape(production)}* · upcoming scenes {offset + 1}–{offset + len(scenes)} "
+        f"of {total} ({zone.key})"
     )
     blocks: list[dict[str, Any]] = [
         SectionBlock(text=MarkdownTextObject(text=header)).to_dict(),

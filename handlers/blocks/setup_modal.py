@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     SectionBlock,
+    StaticSelectElement,
     TimePickerElement,
     UserMultiSelectElement,
 )
@@ -24,6 +25,7 @@ from slack_sdk.models.views import View
 
 from bot.ids import VALUE, SetupView
 from bot.setup import MAX_NAME, SetupForm
+from bot.text import mrkdwn_escape
 
 
 def _text(
@@ -52,6 +54,29 @@ def _users(block: str, label: str, users: tuple[str, ...], *, optional: bool) ->
         label=label,
         element=UserMultiSelectElement(action_id=VALUE, initial_users=list(users) or None),
         optional=optional,
+    )
+
+
+_DATE_ORDERS = {
+    "ask": "Ask me when a file could be read either way",
+    "dmy": "Day first: 03/04/2027 is 3 April",
+    "mdy": "Month first: 03/04/2027 is March 4",
+}
+
+
+def _date_order(chosen: str) -> InputBlock:
+    options = [Option(value=value, text=text) for value, text in _DATE_ORDERS.items()]
+    return InputBlock(
+        block_id=SetupView.DATE_ORDER,
+        label="Dates in schedule files",
+        element=StaticSelectElement(
+            action_id=VALUE,
+            options=options,
+            initial_option=next((o for o in options if o.value == chosen), options[0]),
+        ),
+        hint="For dates like 03/04/2027 when the file does not settle it. The command line "
+        "reads them as the time zone's country does (month first in the US) unless told.",
+        optional=True,
     )
 
 
@@ -195,9 +220,11 @@ def setup_modal(form: SetupForm, *, metadata: str, creating: bool) -> dict[str, 
             SetupView.CATEGORY,
             "USS category that marks intimacy (optional)",
             form.intimacy_category,
+            hint="Without one, a category called Intimacy (or IC) in the file is used.",
             optional=True,
             max_length=120,
         ),
+        _date_order(form.date_order),
         ContextBlock(
             elements=[
                 MarkdownTextObject(text="Only coordinators and admins can change these settings.")
@@ -219,9 +246,9 @@ def setup_modal(form: SetupForm, *, metadata: str, creating: bool) -> dict[str, 
 def setup_done_modal(name: str, *, created: bool) -> dict[str, Any]:
     verb = "is set up" if created else "was updated"
     next_steps = (
-        f"*{name}* {verb}.\n\nNext steps:\n"
-        "1. Upload the cast list (CSV) to me in a direct message.\n"
-        "2. Upload the shooting schedule (CSV or .uss) the same way; you will see a preview "
+        f"*{mrkdwn_escape(name)}* {verb}.\n\nNext steps:\n"
+        "1. Upload the cast list (CSV or .xlsx) to me in a direct message.\n"
+        "2. Upload the shooting schedule (CSV, .xlsx or .uss) the same way; you will see a preview "
         "before anything changes.\n"
         "3. Use `/closedset scene 42A` to set what is planned for an intimate scene.\n"
         "Type `/closedset help` any time."

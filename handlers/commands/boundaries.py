@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.delivery.messages import performer_actions, scene_line
 from bot.deps import Services
+from bot.text import mrkdwn_escape
 from handlers.lookups import performer_scenes
 from storage.boundaries import current
 
@@ -52,7 +53,7 @@ def run(
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"*Scene {scene.number}* · {scene.production.name}\n"
+                    "text": f"*Scene {scene.number}* · {mrkdwn_escape(scene.production.name)}\n"
                     f"{scene_line(scene)}",
                 },
             }

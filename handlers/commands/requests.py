@@ -8,6 +8,7 @@ from slack_bolt import Respond
 from sqlalchemy.orm import Session
 
 from bot.access import pick_production, split_production
+from bot.text import mrkdwn_escape
 from handlers.request_list import blocks_for
 from storage.models import Role
 
@@ -26,6 +27,6 @@ def run(
     )
     respond(
         blocks=blocks_for(db_session, production.id, production.time_zone, production.name),
-        text=f"Requests · {production.name}",
+        text=f"Requests · {mrkdwn_escape(production.name)}",
         response_type="ephemeral",
     )

@@ -31,7 +31,8 @@ def run(
     local = scene.start_at.astimezone(zone)
     view = scene_modal(
         number=scene.number,
-        when=local.strftime("%a %d %b %Y %H:%M"),
+        when=local.strftime("%a %d %b %Y %H:%M")
+        + (", after midnight" if scene.after_midnight else ""),
         set_name=scene.set_name,
         intimacy=scene.intimacy,
         closed_set=scene.is_closed_set,
@@ -39,6 +40,7 @@ def run(
         start=local.time(),
         start_estimated=scene.start_estimated,
         metadata=pack("scene", s=scene.id),
+        intimacy_undecided=scene.intimacy_undecided,
     )
     audit.record(
         db_session,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.access import pick_production, split_production
 from bot.deps import Services
+from bot.text import mrkdwn_escape
 from handlers.schedule_pages import VIEWERS, page_blocks
 
 
@@ -33,4 +34,5 @@ def run(
     blocks = page_blocks(
         db_session, production=production, services=services, offset=0, actor=command["user_id"]
     )
-    respond(blocks=blocks, text=f"{production.name}: upcoming scenes", response_type="ephemeral")
+    text = f"{mrkdwn_escape(production.name)}: upcoming scenes"
+    respond(blocks=blocks, text=text, response_type="ephemeral")

@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.confirmations import scene_states
+from bot.confirmations import offline_states, scene_states
 from bot.deps import Services
 from handlers.blocks.boundaries import status_modal
 from handlers.lookups import coordinators_scene
@@ -28,7 +28,12 @@ def run(
         db_session, command, args, word="status", doing="see where performers stand"
     )
     production = scene.production
-    view = status_modal(scene, scene_states(db_session, scene), zone=production.time_zone)
+    view = status_modal(
+        scene,
+        scene_states(db_session, scene),
+        zone=production.time_zone,
+        offline=offline_states(scene),
+    )
     audit.record(
         db_session,
         at=services.clock.now(),

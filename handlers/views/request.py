@@ -132,6 +132,13 @@ def decide(session: Session, *, view: dict[str, Any], user_id: str, now: datetim
             "Tick this to post despite the warnings above, or reword the request.",
         )
     if found.small_cast and view_state.selected(view, RequestView.STANDING) != "scene":
+        if found.check.scenes:  # a typed scene number still says which scene
+            named = ", ".join(found.check.scenes)
+            return _errors(
+                RequestView.TEXT,
+                f"The text names scene {named}: take the scene number out to post this as a "
+                "standing requirement.",
+            )
         scene = None
     if view_state.selected(view, RequestView.HOLD) == "hold" and int(ids.get("u") or 0):
         post_at = max(post_at, datetime.fromtimestamp(int(ids["u"]), UTC))

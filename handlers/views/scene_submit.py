@@ -13,7 +13,7 @@ from bot.access import Refusal, require
 from bot.deps import Deps
 from bot.ids import SceneView
 from bot.meta import unpack_int
-from bot.timeutil import localize
+from bot.schedule.workday import on_working_day, working_day
 from handlers import view_state
 from handlers.defer import after
 from handlers.home_tab import refresh_production
@@ -48,8 +48,10 @@ def _save(
     zone = ZoneInfo(scene.production.time_zone)
     try:
         chosen = time.fromisoformat(view_state.time_of_day(view, SceneView.START))
-        current = scene.start_at.astimezone(zone)
-        new_start = localize(current.date(), chosen, zone)
+        # On the scene's working day: 23:00 for a scene at 01:30 after midnight is the evening
+        # before it, and 01:00 in a night shoot called at 18:00 the morning after the call.
+        day = working_day(scene.shoot_date, after_midnight=scene.after_midnight)
+        new_start, after_midnight = on_working_day(day, chosen, scene.day_call, zone)
     except ValueError as error:
         ack(response_action="errors", errors={SceneView.START: str(error) or "Pick a time."})
         return None
@@ -65,14 +67,18 @@ def _save(
         grew.add("time")
     if intimacy and not scene.intimacy:
         grew.add("intimacy")
+    decided = {"intimacy_decided": intimacy} if scene.intimacy_undecided else {}
     if grew:
         scene.revision += 1
     scene.planned_content_by_coordinator = True
     scene.intimacy = intimacy
+    scene.intimacy_undecided = False  # saving the form is the coordinator's decision
     scene.intimacy_by_coordinator = True
     scene.closed_set = view_state.checked(view, SceneView.CLOSED_SET)
     if scene.start_estimated or new_start != scene.start_at:
         scene.start_at = new_start
+        scene.shoot_date = new_start.astimezone(zone).date()
+        scene.after_midnight = after_midnight
         scene.start_time_override = chosen
         scene.start_estimated = False
     scene.updated_at = now
@@ -85,7 +91,7 @@ def _save(
         action="scene.update",
         production_id=scene.production_id,
         subject=f"scene:{scene.number}",
-        detail={"revision": scene.revision},
+        detail={"revision": scene.revision, **decided},
     )
     ack()
     return scene.production_id

@@ -11,11 +11,13 @@ from bot.access import MANAGERS, Refusal, require
 from bot.deps import Deps
 from bot.ids import SetupView
 from bot.meta import unpack_int
+from bot.roles import coordinator_change_refused, saved_setup, snapshot
 from bot.setup import SetupForm, check_setup
 from handlers import view_state
 from handlers.blocks.setup_modal import setup_done_modal
 from handlers.defer import after
 from handlers.home_tab import refresh_production
+from handlers.vouching import vouch_if_workspace_admin
 from storage import audit, deliveries
 from storage.db import session_scope
 from storage.productions import get_production, name_taken, save_setup
@@ -43,6 +45,7 @@ def _form(view: dict[str, Any]) -> SetupForm:
         closed_set_text=view_state.text(view, SetupView.CLOSED_SET_TEXT),
         checkin_window=view_state.text(view, SetupView.CHECKIN_WINDOW),
         closure_after=view_state.text(view, SetupView.CLOSURE_AFTER),
+        date_order=view_state.selected(view, SetupView.DATE_ORDER) or "ask",
     )
 
 
@@ -68,6 +71,13 @@ def _save(
             ack(response_action="errors", errors={SetupView.NAME: str(refusal)})
             return None
     form = _form(view)
+    if production is not None and (
+        refused := coordinator_change_refused(
+            db_session, production=production, user_id=user_id, coordinators=form.coordinators
+        )
+    ):
+        ack(response_action="errors", errors={SetupView.COORDINATORS: refused})
+        return None
     if production is None and user_id not in form.coordinators:
         # Whoever sets a production up is its first coordinator.
         form = SetupForm(**{**form.__dict__, "coordinators": (user_id, *form.coordinators)})
@@ -83,6 +93,7 @@ def _save(
         ack(response_action="errors", errors=errors)
         return None
     now = deps.clock.now()
+    before = snapshot(db_session, production.id if production else None)
     saved = save_setup(db_session, team_id=team_id, production=production, setup=setup, now=now)
     audit.record(
         db_session,
@@ -91,6 +102,9 @@ def _save(
         actor=user_id,
         action="production.create" if production is None else "production.update",
         production_id=saved.id,
+    )
+    saved_setup(  # people told of their new roles; vouched for, or held
+        db_session, production=saved, created=production is None, before=before, by=user_id, now=now
     )
     # New lead times or coordinators move or re-address what is planned.
     deliveries.sync_production(db_session, saved, now=now)
@@ -106,3 +120,4 @@ def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> 
         deps.worker.wake()
         payload = {"production_id": production_id, "team_id": team_id}
         after(deps, refresh_production, payload)
+        after(deps, vouch_if_workspace_admin, {**payload, "user_id": body["user"]["id"]})
