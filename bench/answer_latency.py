@@ -18,7 +18,7 @@ Processes (each in its own process group, all stopped at the end, errors include
     coordinates "Night Shift" (4 cast, 14 upcoming scenes) and is an AD on "Day Shift";
   * the bare app (`bench.bare_app`): ack, then one Slack call on a 32-thread pool.
 
-Requests, each freshly signed (HMAC v0 over `v0:timestamp:body`, `tests.signing`), with a
+Requests, each freshly signed (HMAC v0 over `v0:timestamp:body`, `tests.support.signing`), with a
 `response_url` path and a `trigger_id` of its own:
   * `help`: `/closedset help` -> a post to its `response_url` (closedset's names the
     production);

@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
-from tests.signing import SlackSender
-from tests.slack_standin import TEAM_ID
+from tests.support.signing import SlackSender
+from tests.support.slack_standin import TEAM_ID
 
 USER = "UBENCH0001"
 PRODUCTION = "Night Shift"

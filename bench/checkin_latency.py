@@ -43,8 +43,8 @@ from storage.db import make_session_factory, session_scope
 from storage.models import Scene
 from storage.productions import save_setup
 from storage.roster import apply_roster
-from tests.signing import SlackSender
-from tests.slack_standin import TEAM_ID, Call, RateLimits, SlackStandIn
+from tests.support.signing import SlackSender
+from tests.support.slack_standin import TEAM_ID, Call, RateLimits, SlackStandIn
 
 COORDINATOR = "U0COORD001"
 

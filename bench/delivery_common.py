@@ -30,7 +30,7 @@ from sqlalchemy import Engine, create_engine, text
 from bench.procs import Proc, free_port
 from bot.config import normalize_database_url
 from storage.db import make_engine, upgrade
-from tests.slack_standin import Call, SlackStandIn
+from tests.support.slack_standin import Call, SlackStandIn
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent

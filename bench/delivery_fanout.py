@@ -67,7 +67,7 @@ from bench.delivery_common import (
     tree_rss_kib,
     wait_ready,
 )
-from tests.slack_standin import TEAM_ID, Call, Limit, RateLimits, SlackStandIn
+from tests.support.slack_standin import TEAM_ID, Call, Limit, RateLimits, SlackStandIn
 
 TARGET_RATIO = 1.05
 TARGET_429_PER_POST = 0.05
@@ -144,7 +144,7 @@ def seed(
     from storage.models import Delivery, DeliveryKind
     from storage.productions import save_setup
     from storage.roster import apply_roster
-    from tests.world import add_scene
+    from tests.support.world import add_scene
 
     factory = make_session_factory(db.engine, Cipher([key]))
     performers: set[str] = set()

@@ -68,7 +68,7 @@ from bench.delivery_common import (
     tree_rss_kib,
     wait_ready,
 )
-from tests.slack_standin import TEAM_ID, RateLimits
+from tests.support.slack_standin import TEAM_ID, RateLimits
 
 TARGET_READY_S = 5.0
 TARGET_P99_S = 1.0

@@ -1,6 +1,6 @@
-"""The Slack stand-in (`tests.slack_standin.SlackStandIn`) in its own process, answering like
-Slack: every request (Web API call or `response_url` post) is answered `--latency-ms` late,
-and the arrival of every *answer* an app gives a user is recorded.
+"""The Slack stand-in (`tests.support.slack_standin.SlackStandIn`) in its own process,
+answering like Slack: every request (Web API call or `response_url` post) is answered
+`--latency-ms` late, and the arrival of every *answer* an app gives a user is recorded.
 
     .venv/bin/python -m bench.standin_server --latency-ms 100 --needle "Night Shift"
 
@@ -39,7 +39,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from tests.slack_standin import RESPONSE_URL_METHOD, Call, SlackStandIn
+from tests.support.slack_standin import RESPONSE_URL_METHOD, Call, SlackStandIn
 
 BUSY_MARK = "very busy"  # bot.worker.BUSY: "Closed Set is very busy right now. ..."
 APOLOGY_MARK = "went wrong"  # bot.worker.run_job's and bot.app._on_error's apology

@@ -44,7 +44,7 @@ from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Services
 from storage.db import make_engine, make_session_factory, session_scope, upgrade
 from storage.models import Delivery, DeliveryKind
-from tests.world import build
+from tests.support.world import build
 
 
 def patch(args: argparse.Namespace) -> None:

@@ -31,11 +31,11 @@ from bot.deps import Deps, Services
 from bot.server import HttpServer, wsgi_app
 from bot.worker import Worker
 from storage.db import make_engine, make_session_factory, upgrade
-from tests import privacy
-from tests.signing import SlackSender
-from tests.slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn
-from tests.socket_sender import SocketSender
-from tests.ws_standin import SocketModeStandIn
+from tests.support import privacy
+from tests.support.signing import SlackSender
+from tests.support.slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn
+from tests.support.socket_sender import SocketSender
+from tests.support.ws_standin import SocketModeStandIn
 
 SIGNING_SECRET = "test-signing-secret"
 PG_ENV = "CLOSEDSET_TEST_DATABASE_URL"

@@ -16,8 +16,8 @@ from bot.setup import ProductionSetup
 from storage.db import make_engine, make_session_factory, session_scope, upgrade
 from storage.models import CastEntry, Scene
 from storage.productions import save_setup
-from tests.e2e import CAST_CSV, SCHEDULE_CSV, add_people
-from tests.slack_standin import BOT_TOKEN, SlackStandIn
+from tests.support.e2e import CAST_CSV, SCHEDULE_CSV, add_people
+from tests.support.slack_standin import BOT_TOKEN, SlackStandIn
 
 CLOSEDSET = str(Path(sys.executable).with_name("closedset"))
 

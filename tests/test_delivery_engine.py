@@ -27,9 +27,9 @@ from storage.db import session_scope
 from storage.models import Delivery, DeliveryKind, DeliveryStatus, DispatcherInstance, Production
 from storage.roster import apply_roster
 from tests.conftest import NOW
-from tests.slack_standin import BOT_TOKEN, Call, RateLimits, SlackStandIn
-from tests.slack_standin import Limit as StandInLimit
-from tests.world import COORDINATOR, PLANNED, add_scene, build
+from tests.support.slack_standin import BOT_TOKEN, Call, RateLimits, SlackStandIn
+from tests.support.slack_standin import Limit as StandInLimit
+from tests.support.world import COORDINATOR, PLANNED, add_scene, build
 
 P1, P2 = "U0PERF0001", "U0PERF0002"
 LEAD = timedelta(hours=48)

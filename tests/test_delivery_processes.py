@@ -11,15 +11,10 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,138 +26,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import make_client
 from bot.cast.resolve import RosterEntry
 from bot.clock import FixedClock
-from bot.crypto import Cipher, generate_key
 from bot.delivery.dispatch import Dispatcher
 from bot.delivery.plan import Timing
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Services
 from bot.reminders import Offset
 from storage import deliveries
-from storage.db import make_engine, make_session_factory, session_scope, upgrade
+from storage.db import make_engine, session_scope, upgrade
 from storage.models import Delivery, DeliveryKind, DeliveryStatus, Production, Scene
 from storage.roster import apply_roster
-from tests.e2e import start_serve
-from tests.slack_standin import BOT_TOKEN, Call, SlackStandIn
-from tests.world import CAST, COORDINATOR, World, add_scene, build
-
-# ------------------------------------------------------------------ processes
-
-
-@dataclass
-class Serve:
-    """One `closedset serve` process group; its output is drained (a full pipe would block
-    it) and kept for failure messages."""
-
-    process: subprocess.Popen[str]
-    url: str
-    output: list[str] = field(default_factory=list)
-    _readers: list[threading.Thread] = field(default_factory=list)
-
-    def log(self) -> str:
-        return "".join(self.output)
-
-    def kill(self) -> None:
-        # The whole group, even if serve itself is gone: its job worker may not be yet.
-        with suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        for reader in self._readers:
-            reader.join(timeout=5)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _drain(stream: Any, into: list[str]) -> None:
-    for line in stream:
-        into.append(line)
-
-
-def _env(standin: SlackStandIn, database_url: str, key: str, sweep: float | None) -> dict[str, str]:
-    env = {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": "processes-secret",
-        "SLACK_API_URL": standin.api_url,
-        "DATABASE_URL": database_url,
-        "CLOSEDSET_ENCRYPTION_KEY": key,
-        # thousands of posts in seconds, to a stand-in that does not limit them
-        "CLOSEDSET_SLACK_RATE_SCALE": "100",
-    }
-    if sweep is not None:
-        env["CLOSEDSET_DELIVERY_SWEEP_SECONDS"] = str(sweep)
-    if os.environ.get("PYTHONPATH"):  # serve runs the same code as the test
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    return env
-
-
-def _start(env: dict[str, str], cwd: Path, args: tuple[str, ...] = ("serve",)) -> Serve:
-    port = _free_port()
-    process = start_serve({**env, "PORT": str(port)}, cwd, args)
-    serve = Serve(process, f"http://127.0.0.1:{port}")
-    for stream in (process.stdout, process.stderr):
-        reader = threading.Thread(target=_drain, args=(stream, serve.output), daemon=True)
-        reader.start()
-        serve._readers.append(reader)
-    return serve
-
-
-def _wait_healthy(serves: list[Serve], timeout: float = 60) -> None:
-    """Until every instance answers /healthz (its job worker, and so its dispatcher, is up)."""
-    deadline = time.monotonic() + timeout
-    for serve in serves:
-        while True:
-            if serve.process.poll() is not None:
-                serve.kill()
-                raise AssertionError(f"serve exited:\n{serve.log()}")
-            try:
-                with urllib.request.urlopen(serve.url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"serve did not become healthy:\n{serve.log()}")
-            time.sleep(0.1)
-
-
-@contextmanager
-def serving(env: dict[str, str], cwd: Path, count: int = 1) -> Iterator[list[Serve]]:
-    """`count` instances of `closedset serve`, healthy; always killed (process group) after."""
-    serves: list[Serve] = []
-    try:
-        for _ in range(count):
-            serves.append(_start(env, cwd))
-        _wait_healthy(serves)
-        yield serves
-    finally:
-        for serve in serves:
-            serve.kill()
-
-
-def _logs(serves: list[Serve]) -> str:
-    return "\n".join(f"--- instance {n}:\n{s.log()[-4000:]}" for n, s in enumerate(serves))
-
+from tests.support.processes import database_for, logs_of, serve_env, serving
+from tests.support.slack_standin import BOT_TOKEN, Call, SlackStandIn
+from tests.support.world import CAST, COORDINATOR, World, add_scene, build
 
 # ------------------------------------------------------------------ databases and worlds
-
-
-@dataclass(frozen=True)
-class Database:
-    url: str
-    session_factory: sessionmaker[Session]
-    key: str
-
-
-def _database(engine: Engine) -> Database:
-    key = generate_key()
-    return Database(
-        url=engine.url.render_as_string(hide_password=False),
-        session_factory=make_session_factory(engine, Cipher([key])),
-        key=key,
-    )
 
 
 EXTRA = tuple(
@@ -223,8 +100,8 @@ def posted(call: Call) -> tuple[str, str]:
 def test_three_instances_on_postgresql_send_a_thousand_due_messages_each_exactly_once(
     engine: Engine, standin: SlackStandIn, tmp_path: Path
 ) -> None:
-    db = _database(engine)
-    with serving(_env(standin, db.url, db.key, sweep=0.5), tmp_path, count=3) as serves:
+    db = database_for(engine)
+    with serving(serve_env(standin, db.url, db.key, sweep=0.5), tmp_path, count=3) as serves:
         # All three are up and sweeping before anything is due: then every instance has had
         # its chance to claim, and the rows all appear at once (one transaction).
         world = crowd(db.session_factory, now=datetime.now(UTC), scenes=50)
@@ -232,10 +109,10 @@ def test_three_instances_on_postgresql_send_a_thousand_due_messages_each_exactly
         try:
             standin.wait_for("chat.postMessage", count=1000, timeout=60)
         except AssertionError as error:
-            raise AssertionError(f"{error}\n{_logs(serves)}") from None
+            raise AssertionError(f"{error}\n{logs_of(serves)}") from None
         took = time.monotonic() - started
         time.sleep(1.5)  # three more sweeps of each instance: anything sent twice shows up
-        logs = _logs(serves)
+        logs = logs_of(serves)
     numbers = {scene_id: number for number, scene_id in world.scene_ids.items()}
     rows = all_rows(db.session_factory)
     assert len(rows) == 1000
@@ -282,7 +159,7 @@ def test_an_instance_killed_mid_dispatch_and_restarted_loses_nothing(
     takes over the dead instance's claims at once (same host, its pid gone). So every message
     arrives at least once, and the only duplicates are among those in flight at the kill: at
     most the dispatcher's thread count (16). Nothing else is sent twice, nothing is lost."""
-    db = _database(engine)
+    db = database_for(engine)
     world = crowd(db.session_factory, now=datetime.now(UTC), scenes=15)
     numbers = {scene_id: number for number, scene_id in world.scene_ids.items()}
     expected = {
@@ -290,7 +167,7 @@ def test_an_instance_killed_mid_dispatch_and_restarted_loses_nothing(
     }
     assert len(expected) == 300
     standin.respond("chat.postMessage", _slow_ok())
-    env = _env(standin, db.url, db.key, sweep=0.5)
+    env = serve_env(standin, db.url, db.key, sweep=0.5)
     with serving(env, tmp_path) as (first,):
         standin.wait_for("chat.postMessage", count=100, timeout=30)
         os.killpg(first.process.pid, signal.SIGKILL)
@@ -343,7 +220,7 @@ def test_sigterm_mid_dispatch_stops_serve_promptly_and_leaves_no_claim_behind(
     posted once."""
     engine = make_engine(f"sqlite:///{tmp_path / 'stop.db'}")
     upgrade(engine)
-    db = _database(engine)
+    db = database_for(engine)
     now = datetime.now(UTC)
     world = crowd(db.session_factory, now=now, scenes=15)
     numbers = {scene_id: number for number, scene_id in world.scene_ids.items()}
@@ -352,7 +229,7 @@ def test_sigterm_mid_dispatch_stops_serve_promptly_and_leaves_no_claim_behind(
         add_scene(session, production, "LATER", now + timedelta(days=5), ("1",), now=now)
         deliveries.sync_production(session, production, now=now)
     standin.respond("chat.postMessage", _slow_ok())
-    with serving(_env(standin, db.url, db.key, sweep=0.5), tmp_path) as (serve,):
+    with serving(serve_env(standin, db.url, db.key, sweep=0.5), tmp_path) as (serve,):
         standin.wait_for("chat.postMessage", count=50, timeout=30)
         serve.process.send_signal(signal.SIGTERM)
         asked = time.monotonic()
@@ -395,9 +272,9 @@ def test_the_scheduler_sends_prompts_nudges_and_escalations_when_due(
     it learns of the rows on a sweep, and the wake-ups armed at each next due row send them."""
     engine = make_engine(f"sqlite:///{tmp_path / 'timing.db'}")
     upgrade(engine)
-    db = _database(engine)
+    db = database_for(engine)
     monkeypatch.setattr(deliveries, "timing_of", lambda production: SECONDS)
-    with serving(_env(standin, db.url, db.key, sweep=None), tmp_path) as (serve,):
+    with serving(serve_env(standin, db.url, db.key, sweep=None), tmp_path) as (serve,):
         # 6 s to the prompts: the first sweep after this (5 s at most) sees the rows in time.
         world = build(
             db.session_factory,
@@ -510,7 +387,7 @@ def test_ad_reminders_arrive_on_time_and_once_across_a_restart(
     second arrives on time, and the first is not sent again by the new instance."""
     engine = make_engine(f"sqlite:///{tmp_path / 'reminders.db'}")
     upgrade(engine)
-    db = _database(engine)
+    db = database_for(engine)
     timing = Timing(
         lead=timedelta(hours=48),
         nudge=timedelta(hours=24),
@@ -518,7 +395,7 @@ def test_ad_reminders_arrive_on_time_and_once_across_a_restart(
         reminders=(Offset(before=timedelta(seconds=14)), Offset(before=timedelta(seconds=6))),
     )
     monkeypatch.setattr(deliveries, "timing_of", lambda production: timing)
-    env = _env(standin, db.url, db.key, sweep=1.0)
+    env = serve_env(standin, db.url, db.key, sweep=1.0)
 
     def reminders() -> list[Call]:
         return [c for c in delivered(standin) if str(c.params["text"]).startswith("Coming up")]

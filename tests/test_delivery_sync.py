@@ -14,7 +14,7 @@ from storage import deliveries
 from storage.db import session_scope
 from storage.models import Delivery, DeliveryKind, DeliveryStatus, Production, Scene
 from tests.conftest import NOW
-from tests.world import COORDINATOR, build
+from tests.support.world import COORDINATOR, build
 
 HEADER = "Scene,Shoot Date,Time,Set,Cast,Intimacy,Intimacy Notes\n"
 LONDON = ZoneInfo("Europe/London")

@@ -22,11 +22,11 @@ from bot.ids import (
 )
 from storage.db import session_scope
 from storage.models import AnswerKind, BoundaryAnswer, ChecklistItem, Delivery, DeliveryKind, Scene
-from tests import privacy
 from tests.conftest import NOW, RunningApp
-from tests.e2e import blocks_text, button_value
-from tests.signing import checkboxes, plain, radio, timepicker
-from tests.world import AD, COORDINATOR, PLANNED, build
+from tests.support import privacy
+from tests.support.e2e import blocks_text, button_value
+from tests.support.signing import checkboxes, plain, radio, timepicker
+from tests.support.world import AD, COORDINATOR, PLANNED, build
 
 P1, P2, P3 = "U0PERF0001", "U0PERF0002", "U0PERF0003"
 DUE = timedelta(days=3)  # the scene is in 5 days, the lead is 48 h

@@ -22,9 +22,9 @@ from bot.ids import (
 from storage.db import session_scope
 from storage.models import AnswerKind, BoundaryAnswer, CheckinAnswer, ClosureAnswer
 from tests.conftest import NOW, RunningApp
-from tests.e2e import blocks_text, button_value
-from tests.signing import plain, radio
-from tests.world import AD, COORDINATOR, build
+from tests.support.e2e import blocks_text, button_value
+from tests.support.signing import plain, radio
+from tests.support.world import AD, COORDINATOR, build
 
 P1, P2, P3 = "U0PERF0001", "U0PERF0002", "U0PERF0003"
 SECOND = "U0COORD002"

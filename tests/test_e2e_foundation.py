@@ -14,7 +14,7 @@ from bot.ids import ImportAction, SceneView, SetupView
 from storage.models import AuditEvent, CastEntry, Member, Role, Scene
 from storage.secrets import unseal
 from tests.conftest import SIGNING_SECRET, RunningApp
-from tests.e2e import (
+from tests.support.e2e import (
     AD,
     CAST_CSV,
     COORDINATOR,
@@ -29,7 +29,7 @@ from tests.e2e import (
     reply,
     upload,
 )
-from tests.signing import checkboxes, timepicker
+from tests.support.signing import checkboxes, timepicker
 
 
 def _ready(app: RunningApp) -> None:
@@ -132,7 +132,7 @@ def test_forged_setup_submission_by_non_coordinator_changes_nothing(app: Running
     _ready(app)
     made = production(app)
     from bot.meta import pack
-    from tests.e2e import setup_values
+    from tests.support.e2e import setup_values
 
     response = app.slack.view_submission(
         user_id=AD,

@@ -18,10 +18,10 @@ from storage.boundaries import Boundaries
 from storage.db import session_scope
 from storage.models import AnswerKind, Production, Role, Scene
 from storage.productions import set_members
-from tests import privacy
 from tests.conftest import NOW, RunningApp
-from tests.e2e import button_value
-from tests.world import AD, COORDINATOR, TEAM, build
+from tests.support import privacy
+from tests.support.e2e import button_value
+from tests.support.world import AD, COORDINATOR, TEAM, build
 
 P1, P2, P3 = "U0PERF0001", "U0PERF0002", "U0PERF0003"
 NOTE = "Bob prefers no kissing in the second take"

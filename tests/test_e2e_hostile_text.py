@@ -2,7 +2,7 @@
 cast list's names, a schedule's set names, a file's name and its bad cells, all carrying
 `<!channel>`, a mention and a link, go through setup, imports, prompts, AD reminders, the
 schedule list, help, the status modal and the Home tab, and every mrkdwn text the app sent
-shows them escaped (`tests.privacy.check_markup`, run on every call of the suite, finds none
+shows them escaped (`tests.support.privacy.check_markup`, run on every call of the suite, finds none
 left raw; here we also see the escaped forms arrive where each value is shown)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from bot.ids import ImportAction, SetupView
 from tests.conftest import RunningApp
-from tests.e2e import (
+from tests.support.e2e import (
     AD,
     COORDINATOR,
     add_people,
@@ -22,8 +22,8 @@ from tests.e2e import (
     reply,
     upload,
 )
-from tests.privacy import check_markup, mrkdwn_texts
-from tests.signing import plain
+from tests.support.privacy import check_markup, mrkdwn_texts
+from tests.support.signing import plain
 
 PING, MENTION, LINK = "<!channel>", "<@U0HOSTILE1>", "<https://evil.example|click>"
 NAME = f"Night {PING} {LINK} & Co"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.ids import ImportAction, SetupView, TodoAction
 from storage.models import AuditEvent, Delivery, DeliveryKind, DeliveryStatus, Scene
 from tests.conftest import NOW, RunningApp
-from tests.e2e import (
+from tests.support.e2e import (
     CAST_CSV,
     COORDINATOR,
     add_people,
@@ -25,8 +25,8 @@ from tests.e2e import (
     open_modal,
     upload,
 )
-from tests.signing import static
-from tests.world import build
+from tests.support.signing import static
+from tests.support.world import build
 
 
 def _ready(app: RunningApp) -> None:

@@ -18,8 +18,8 @@ from storage import deliveries
 from storage.db import session_scope
 from storage.models import AnswerKind, Production, Scene
 from tests.conftest import NOW, RunningApp
-from tests.e2e import blocks_text, button_value
-from tests.world import AD, COORDINATOR, TEAM, build
+from tests.support.e2e import blocks_text, button_value
+from tests.support.world import AD, COORDINATOR, TEAM, build
 
 ADS = "C0ADS00001"
 P1, P2 = "U0PERF0001", "U0PERF0002"

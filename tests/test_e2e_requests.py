@@ -31,11 +31,11 @@ from storage.models import (
     Scene,
 )
 from storage.secrets import unseal
-from tests import privacy
 from tests.conftest import NOW, RunningApp
-from tests.e2e import blocks_text, button_value
-from tests.signing import checkboxes, plain, radio, static
-from tests.world import AD, COORDINATOR, build
+from tests.support import privacy
+from tests.support.e2e import blocks_text, button_value
+from tests.support.signing import checkboxes, plain, radio, static
+from tests.support.world import AD, COORDINATOR, build
 
 P1, P2 = "U0PERF0001", "U0PERF0002"
 WARDROBE, CAMERA = "C0WARDROBE", "C0CAMERA01"

@@ -15,7 +15,7 @@ from bot.ids import BoundaryAction, ImportAction, RoleAction, SetupView
 from bot.meta import pack
 from storage.models import AuditEvent, CastEntry, Delivery, DeliveryKind, Member, Role, Scene
 from tests.conftest import RunningApp
-from tests.e2e import (
+from tests.support.e2e import (
     AD,
     CAST_CSV,
     COORDINATOR,
@@ -28,7 +28,7 @@ from tests.e2e import (
     setup_values,
     upload,
 )
-from tests.signing import users
+from tests.support.signing import users
 
 ADMIN = "U0ADMIN001"
 AD2 = "U0ADAD0002"

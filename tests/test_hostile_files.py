@@ -16,7 +16,7 @@ from bot.app import make_client
 from bot.downloads import download
 from bot.problems import InputRejected
 from tests.conftest import RunningApp
-from tests.e2e import (
+from tests.support.e2e import (
     COORDINATOR,
     add_people,
     blocks_text,
@@ -24,7 +24,7 @@ from tests.e2e import (
     open_and_submit_setup,
     posts_to,
 )
-from tests.slack_standin import BOT_TOKEN, SlackStandIn
+from tests.support.slack_standin import BOT_TOKEN, SlackStandIn
 
 CSV = b"Scene,Shoot Date,Time,Set\n1,2027-01-12,07:00,INT. FLAT\n"
 

@@ -74,10 +74,10 @@ from storage.productions import save_setup
 from storage.roster import apply_roster
 from storage.secrets import opaque_key
 from tests.conftest import NOW, RunningApp
-from tests.e2e import setup_values
-from tests.signing import checkboxes, plain, radio, static, timepicker, users
-from tests.slack_standin import SlackStandIn
-from tests.world import AD, CAST, COORDINATOR, PLANNED, TEAM, add_scene, build
+from tests.support.e2e import setup_values
+from tests.support.signing import checkboxes, plain, radio, static, timepicker, users
+from tests.support.slack_standin import SlackStandIn
+from tests.support.world import AD, CAST, COORDINATOR, PLANNED, TEAM, add_scene, build
 
 OTHER_COORDINATOR = "U0HARB0001"
 NOBODY = "U0NOBODY01"

@@ -24,8 +24,8 @@ from bot.ratelimit import (
     retry_after,
     single_attempt,
 )
-from tests.slack_standin import BOT_TOKEN, RateLimits, SlackStandIn
-from tests.slack_standin import Limit as StandInLimit
+from tests.support.slack_standin import BOT_TOKEN, RateLimits, SlackStandIn
+from tests.support.slack_standin import Limit as StandInLimit
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE_A_SECOND_THREE_AT_ONCE = Limit(60, burst=3)

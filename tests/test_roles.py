@@ -14,7 +14,7 @@ from storage.models import Delivery, DeliveryKind, Production, Role
 from storage.productions import set_members
 from storage.vouches import is_held
 from tests.conftest import NOW
-from tests.world import COORDINATOR, build
+from tests.support.world import COORDINATOR, build
 
 ADMIN, STRANGER, AD2 = "U0ADMIN001", "U0STRANGE1", "U0ADAD0002"
 

@@ -18,9 +18,9 @@ from slack_sdk import WebClient
 from bot.crypto import generate_key
 from bot.server import wsgi_app
 from storage.db import make_engine
-from tests.e2e import start_serve
-from tests.signing import SlackSender
-from tests.slack_standin import BOT_TOKEN, SlackStandIn
+from tests.support.processes import start_serve
+from tests.support.signing import SlackSender
+from tests.support.slack_standin import BOT_TOKEN, SlackStandIn
 
 
 def _free_port() -> int:

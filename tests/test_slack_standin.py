@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from tests.signing import (
+from tests.support.signing import (
     SlackSender,
     checkboxes,
     plain,
@@ -33,7 +33,7 @@ from tests.signing import (
     timepicker,
     users,
 )
-from tests.slack_standin import (
+from tests.support.slack_standin import (
     BOT_USER_ID,
     RESPONSE_URL_METHOD,
     TEAM_ID,

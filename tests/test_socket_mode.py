@@ -21,9 +21,9 @@ import pytest
 from bot.crypto import generate_key
 from bot.ids import ScheduleAction
 from bot.meta import pack
-from tests.e2e import start_serve
-from tests.signing import DEFAULT_CHANNEL, VERIFICATION_TOKEN
-from tests.slack_standin import (
+from tests.support.processes import start_serve
+from tests.support.signing import DEFAULT_CHANNEL, VERIFICATION_TOKEN
+from tests.support.slack_standin import (
     API_APP_ID,
     APP_TOKEN,
     BOT_TOKEN,
@@ -33,7 +33,7 @@ from tests.slack_standin import (
     Call,
     SlackStandIn,
 )
-from tests.ws_standin import SocketModeStandIn
+from tests.support.ws_standin import SocketModeStandIn
 
 STRANGER = "U0STRANGER"
 

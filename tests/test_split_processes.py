@@ -18,17 +18,17 @@ from bot.delivery.kinds import DeliveryKind, DeliveryStatus
 from storage.db import session_scope
 from storage.models import Delivery
 from storage.wakeups import DueListener, notify_due
-from tests.signing import SlackSender
-from tests.slack_standin import SlackStandIn
-from tests.test_delivery_processes import (
+from tests.support.processes import (
     Database,
     Serve,
-    _database,
-    _env,
-    _start,
-    _wait_healthy,
+    database_for,
+    serve_env,
+    start,
+    wait_healthy,
 )
-from tests.world import COORDINATOR, build
+from tests.support.signing import SlackSender
+from tests.support.slack_standin import SlackStandIn
+from tests.support.world import COORDINATOR, build
 
 SWEEP = 60.0  # far longer than the test waits: only the notification can explain a send
 
@@ -52,17 +52,17 @@ def _rows(db: Database, kind: DeliveryKind) -> list[Delivery]:
 def test_a_check_in_planned_by_the_web_process_is_sent_by_the_delivery_process_at_once(
     engine: Engine, standin: SlackStandIn, tmp_path: Path
 ) -> None:
-    db = _database(engine)
+    db = database_for(engine)
     build(
         db.session_factory,
         now=datetime.now(UTC),
         scenes={"42A": (timedelta(hours=1), ("1", "2"))},
     )
-    env = _env(standin, db.url, db.key, sweep=SWEEP)
-    web = _start(env, tmp_path, ("serve", "--no-deliver"))
-    delivery = _start(env, tmp_path, ("deliver",))
+    env = serve_env(standin, db.url, db.key, sweep=SWEEP)
+    web = start(env, tmp_path, ("serve", "--no-deliver"))
+    delivery = start(env, tmp_path, ("deliver",))
     try:
-        _wait_healthy([web])
+        wait_healthy([web])
         _wait_for_line(delivery, "listening for delivery wake-ups")
         # The scene's short-notice prompts were due at start: the first sweep sends them.
         _wait_for_line(delivery, "delivering planned messages")

@@ -26,9 +26,9 @@ from bot.ids import ScheduleAction
 from bot.worker import BUSY, JobContext
 from storage.models import AuditEvent, ProcessedEvent
 from tests.conftest import SIGNING_SECRET, RunningApp, running_app
-from tests.e2e import COORDINATOR, add_people
-from tests.signing import sign
-from tests.slack_standin import SlackStandIn
+from tests.support.e2e import COORDINATOR, add_people
+from tests.support.signing import sign
+from tests.support.slack_standin import SlackStandIn
 
 MARKER = "zq-private-marker-7731"
 

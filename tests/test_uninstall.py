@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect, select, text
 from storage.db import session_scope
 from storage.models import AuditEvent, Delivery, Production, Workspace
 from tests.conftest import NOW, RunningApp
-from tests.world import TEAM, build
+from tests.support.world import TEAM, build
 
 OTHER = "T0OTHER001"
 

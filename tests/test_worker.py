@@ -18,7 +18,7 @@ from bot.crypto import Cipher, generate_key
 from bot.deps import Services
 from bot.worker import Busy, JobContext, Worker, tell
 from storage.db import make_engine, make_session_factory
-from tests.slack_standin import BOT_TOKEN, SlackStandIn
+from tests.support.slack_standin import BOT_TOKEN, SlackStandIn
 
 
 def refuse(job: JobContext, payload: Any) -> None:

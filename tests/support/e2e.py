@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -15,8 +11,8 @@ from sqlalchemy import select
 from bot.ids import ImportAction, SetupView
 from storage.models import Production
 from tests.conftest import RunningApp
-from tests.signing import Response, conversation, plain, timepicker, users
-from tests.slack_standin import SlackStandIn
+from tests.support.signing import Response, conversation, plain, timepicker, users
+from tests.support.slack_standin import SlackStandIn
 
 COORDINATOR = "U0COORD001"
 AD = "U0ADAD0001"
@@ -175,19 +171,3 @@ def open_modal(app: RunningApp, text: str, user_id: str) -> dict[str, Any]:
     assert app.slack.command(text, user_id=user_id).status == 200
     view: dict[str, Any] = app.standin.wait_for("views.open", count=before + 1)[-1].json("view")
     return view
-
-
-def start_serve(
-    env: dict[str, str], cwd: Path, args: tuple[str, ...] = ("serve",)
-) -> subprocess.Popen[str]:
-    """`closedset serve` (or other `args`) as its own process, in its own session so that a
-    failed test can stop it with everything it started (`os.killpg`)."""
-    return subprocess.Popen(
-        [str(Path(sys.executable).with_name("closedset")), *args],
-        env={"PATH": os.environ.get("PATH", ""), **env},
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )

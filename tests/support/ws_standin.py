@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from tests.slack_standin import API_APP_ID
+from tests.support.slack_standin import API_APP_ID
 
 __all__ = ["Handshake", "SocketModeStandIn"]
 

@@ -16,7 +16,7 @@ from storage.models import CastEntry, Production, Scene
 from storage.productions import save_setup
 from storage.roster import apply_roster
 from storage.secrets import seal
-from tests.slack_standin import TEAM_ID
+from tests.support.slack_standin import TEAM_ID
 
 TEAM = TEAM_ID
 COORDINATOR = "U0COORD001"

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from tests.signing import Response, SlackSender
-from tests.ws_standin import SocketModeStandIn
+from tests.support.signing import Response, SlackSender
+from tests.support.ws_standin import SocketModeStandIn
 
 
 @dataclass(frozen=True)
