@@ -110,6 +110,7 @@ class _Entry:
     ref: str
     queued_at: float
     notice: bool = False
+    key: str | None = None
 
 
 class Worker:
@@ -154,6 +155,7 @@ class Worker:
         self._taken_normal: deque[float] = deque(maxlen=64)
         self._few = 2 * threads  # a backlog this short is always taken: it starts at once
         self._notices = 0
+        self._notice_keys: set[str] = set()
         self._lock = threading.Lock()
         self._for_any = threading.Condition(self._lock)
         self._for_urgent = threading.Condition(self._lock)
@@ -204,16 +206,25 @@ class Worker:
         pace = len(recent) / max(now - recent[0], 0.05)
         return max(oldest, len(waiting) / pace)
 
-    def notice(self, job: Job, payload: Any, *, response_url: str | None) -> bool:
+    def notice(
+        self, job: Job, payload: Any, *, response_url: str | None, key: str | None = None
+    ) -> bool:
         """Queue a short job that tells a user something (that we are busy, that something
         failed), ahead of other work and outside `capacity`; past `NOTICES` waiting it is
-        dropped (and logged). Returns whether it was queued."""
-        entry = _Entry(job, payload, response_url, REQUEST_REF.get(), time.monotonic(), True)
+        dropped (and logged). With a `key`, a notice is not queued while one with the same key
+        still waits (someone clicking twenty times while we are busy is told once). Returns
+        whether the user will be told."""
+        now = time.monotonic()
+        entry = _Entry(job, payload, response_url, REQUEST_REF.get(), now, True, key)
         with self._lock:
+            if key is not None and key in self._notice_keys:
+                return True
             if self._stopping or self._notices >= self.NOTICES:
                 log.warning("a notice to a user was dropped: %d already waiting", self.NOTICES)
                 return False
             self._notices += 1
+            if key is not None:
+                self._notice_keys.add(key)
             self._urgent.append(entry)
             self._for_urgent.notify()
             self._for_any.notify()
@@ -256,6 +267,7 @@ class Worker:
                     entry = self._urgent.popleft()
                     if entry.notice:
                         self._notices -= 1
+                        self._notice_keys.discard(entry.key or "")
                     else:
                         self._taken_urgent.append(time.monotonic())
                     return entry

@@ -40,7 +40,12 @@ def later(
             ack(text=BUSY, response_type="ephemeral")
         else:
             ack()
-            deps.worker.notice(busy_notice, user_id or "", response_url=response_url)
+            deps.worker.notice(
+                busy_notice,
+                user_id or "",
+                response_url=response_url,
+                key=f"busy:{user_id}" if user_id else None,
+            )
         return False
     ack()
     return True

@@ -241,3 +241,24 @@ def test_work_is_refused_when_the_backlog_would_take_too_long_at_the_pace_jobs_g
         assert accepted < 20
     finally:
         pool.shutdown()
+
+
+def test_a_user_told_busy_is_told_once_while_the_notice_waits(standin: SlackStandIn) -> None:
+    release = threading.Event()
+    pool = _worker(standin, threads=2, urgent_threads=1, capacity=1)
+    told: list[str] = []
+
+    def note(job: JobContext, who: str) -> None:
+        told.append(who)
+
+    try:
+        hold(pool, release)  # the normal thread
+        hold(pool, release, urgent=True)  # and the urgent one: notices wait
+        for _ in range(20):
+            assert pool.notice(note, "U1", response_url=None, key="busy:U1")
+        assert pool.notice(note, "U2", response_url=None, key="busy:U2")
+        assert pool.waiting() == 2
+    finally:
+        release.set()
+        pool.shutdown()
+    assert sorted(told) == ["U1", "U2"]
