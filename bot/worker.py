@@ -148,7 +148,8 @@ class Worker:
         self._capacity = capacity
         self._max_wait = max_wait
         self._on_wake = on_wake
-        self._urgent: deque[_Entry] = deque()
+        self._urgent: deque[_Entry] = deque()  # urgent jobs and notices, in order
+        self._urgent_jobs: deque[_Entry] = deque()  # the same urgent jobs, without notices
         self._normal: deque[_Entry] = deque()
         # When jobs were last taken, per queue: the pace the queue drains at.
         self._taken_urgent: deque[float] = deque(maxlen=64)
@@ -179,11 +180,12 @@ class Worker:
             if self._stopping:
                 raise Busy("the worker is stopping")
             if urgent:
-                waiting = [e for e in self._urgent if not e.notice]
+                waiting = self._urgent_jobs
                 wait = self._expected_wait(waiting, self._taken_urgent, now)
                 if len(waiting) >= max(10, self._capacity // 10) or wait > self.URGENT_MAX_WAIT:
                     raise Busy(f"{len(waiting)} urgent jobs waiting, ~{wait:.1f} s")
                 self._urgent.append(entry)
+                self._urgent_jobs.append(entry)
                 self._for_urgent.notify()
             else:
                 wait = self._expected_wait(self._normal, self._taken_normal, now)
@@ -269,6 +271,7 @@ class Worker:
                         self._notices -= 1
                         self._notice_keys.discard(entry.key or "")
                     else:
+                        self._urgent_jobs.popleft()  # FIFO in both: this very entry
                         self._taken_urgent.append(time.monotonic())
                     return entry
                 if self._normal and not urgent_only:

@@ -93,7 +93,7 @@ def click_payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str
     return {
         "value": action.get("value", ""),
         "user_id": body["user"]["id"],
-        "team_id": body.get("team", {}).get("id") or body["user"].get("team_id", ""),
+        "team_id": team_of(body),
         "trigger_id": body.get("trigger_id", ""),
         "view_id": (body.get("view") or {}).get("id", ""),
         "view_type": (body.get("view") or {}).get("type", ""),
@@ -102,3 +102,8 @@ def click_payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str
         "ts": (body.get("container") or {}).get("message_ts")
         or (body.get("message") or {}).get("ts", ""),
     }
+
+
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace of an interaction (a click or a modal submission)."""
+    return str(body.get("team", {}).get("id") or body["user"].get("team_id", ""))

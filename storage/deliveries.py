@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -329,6 +329,20 @@ def _due(now: datetime) -> Any:
         Delivery.status == DeliveryStatus.PLANNED,
         Delivery.due_at <= now,
         or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+    )
+
+
+def release(session: Session, *, ids: Sequence[int], instance: str) -> None:
+    """Put rows `instance` claimed back untried, as before the claim (which then does not
+    count as an attempt). The caller commits."""
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(list(ids)),
+            Delivery.status == DeliveryStatus.CLAIMED,
+            Delivery.claimed_by == instance,
+        )
+        .values(status=DeliveryStatus.PLANNED, claimed_by=None, attempts=Delivery.attempts - 1)
     )
 
 

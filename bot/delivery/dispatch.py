@@ -45,6 +45,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.delivery import messages
+from bot.delivery.kinds import ASKING_KINDS
 from bot.deps import Services
 from bot.ratelimit import Stopped, retry_after, single_attempt
 from storage import deliveries, housekeeping
@@ -84,7 +85,6 @@ it goes at the next try, at most 5 min after Slack is back."""
 GIVE_UP_AFTER = timedelta(hours=24)
 """A message with no natural expiry (a notification to a coordinator) is retried this long."""
 
-ASKING_KINDS = (DeliveryKind.PROMPT, DeliveryKind.NUDGE, DeliveryKind.LAPSED)
 PERFORMER_KINDS = (
     DeliveryKind.PROMPT,
     DeliveryKind.NUDGE,
@@ -322,19 +322,7 @@ class Dispatcher:
         count as an attempt: attempts set the backoff, and tell "Slack kept refusing" from
         "late")."""
         with session_scope(self.services.session_factory) as session:
-            session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.id.in_(list(ids)),
-                    Delivery.status == DeliveryStatus.CLAIMED,
-                    Delivery.claimed_by == self.instance,
-                )
-                .values(
-                    status=DeliveryStatus.PLANNED,
-                    claimed_by=None,
-                    attempts=Delivery.attempts - 1,
-                )
-            )
+            deliveries.release(session, ids=ids, instance=self.instance)
 
     def _fail(self, delivery_id: int, error: str) -> None:
         """Slack will not take it: record that, and tell the production's coordinators."""

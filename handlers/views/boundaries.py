@@ -16,7 +16,7 @@ from bot.ids import VALUE, ChangesView
 from bot.meta import unpack
 from handlers.answered import after_answer
 from handlers.blocks.boundaries import notice_modal
-from handlers.defer import after
+from handlers.defer import after, team_of
 from storage.boundaries import Boundaries, Choice
 from storage.db import session_scope
 from storage.models import AnswerKind, ChecklistItem
@@ -35,7 +35,7 @@ def _submit(
     metadata_kind: str,
 ) -> None:
     user_id = body["user"]["id"]
-    team_id = body.get("team", {}).get("id") or body["user"].get("team_id", "")
+    team_id = team_of(body)
     try:
         ids = unpack(view.get("private_metadata", ""), metadata_kind)
         with session_scope(deps.session_factory) as session:

@@ -14,7 +14,7 @@ from bot.meta import unpack_int
 from bot.requests import add_note
 from handlers import view_state
 from handlers.blocks.boundaries import notice_modal
-from handlers.defer import after
+from handlers.defer import after, team_of
 from handlers.home_tab import refresh_coordinators
 from storage.db import session_scope
 from storage.models import Production, Role, Scene
@@ -22,7 +22,7 @@ from storage.models import Production, Role, Scene
 
 def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     user_id = body["user"]["id"]
-    team_id = body.get("team", {}).get("id") or body["user"].get("team_id", "")
+    team_id = team_of(body)
     text = view_state.text(view, NoteView.TEXT).strip()
     if not text:
         ack(response_action="errors", errors={NoteView.TEXT: "Write your note."})

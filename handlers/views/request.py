@@ -39,7 +39,7 @@ from handlers.blocks.requests import (
     edit_modal,
     request_modal,
 )
-from handlers.defer import after
+from handlers.defer import after, team_of
 from handlers.home_tab import refresh_coordinators
 from handlers.modals.request import request_scenes
 from handlers.request_posts import refresh_posts
@@ -169,7 +169,7 @@ def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> 
     ack(**answer.payload)
     if answer.posted:
         deps.worker.wake()
-        team_id = body.get("team", {}).get("id") or body["user"].get("team_id", "")
+        team_id = team_of(body)
         payload = {"production_id": answer.production_id, "team_id": team_id}
         after(deps, refresh_coordinators, payload)
 
