@@ -204,6 +204,14 @@ def check(
     by_key: dict[str, list[tuple[float, str, bool]]] = {}
     for key, arrival, what, needle in answers:
         by_key.setdefault(key, []).append((arrival, what, needle))
+    # A user told "busy" is told once while that notice waits (`bot.worker`): their other
+    # clicks meanwhile are answered by it. Such a click counts as busy, not as unanswered.
+    user_of = {s.url_key: s.user for s in sent}
+    busy_told: dict[str, list[float]] = {}
+    for key, found_ in by_key.items():
+        for arrival, what, _ in found_:
+            if what == "busy" and key in user_of:
+                busy_told.setdefault(user_of[key], []).append(arrival)
     used: set[str] = set()
     results: dict[str, KindResult] = {}
     failures: Counter[str] = Counter()
@@ -223,6 +231,8 @@ def check(
                 failure = f"answered 'busy' in the ack and then {len(found)} more time(s)"
         elif s.body:
             failure = f"ack with a body: {s.body[:80]!r}"
+        elif not found and any(t >= s.wall for t in busy_told.get(s.user, ())):
+            busy = True  # told once, by the notice to an earlier click of theirs
         elif not found:
             failure = "no answer"
         elif len(found) > 1:

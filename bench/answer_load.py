@@ -23,7 +23,10 @@ from typing import Any
 from tests.support.signing import SlackSender
 from tests.support.slack_standin import TEAM_ID
 
-USER = "UBENCH0001"
+USERS = tuple(f"UBENCH{n:04d}" for n in range(1, 51))
+"""The people sending: 50 coordinators of one production, taking turns (a burst is many
+people's clicks; one person's repeated clicks while told "busy" are told once)."""
+USER = USERS[0]
 PRODUCTION = "Night Shift"
 REQUEST_TIMEOUT = 15.0
 
@@ -37,9 +40,9 @@ class Seeded:
 
 
 def seed(database_url: str, key: str) -> Seeded:
-    """Through the app's storage code, on the database `closedset serve` has migrated: USER
-    coordinates 'Night Shift' (4 cast, 14 upcoming scenes: the schedule has a second page) and
-    is an AD on 'Day Shift'. The modal click views the status of Night Shift's first scene."""
+    """Through the app's storage code, on the database `closedset serve` has migrated: USERS
+    coordinate 'Night Shift' (4 cast, 14 upcoming scenes: the schedule has a second page) and
+    are ADs on 'Day Shift'. The modal click views the status of Night Shift's first scene."""
     from bot.crypto import Cipher
     from bot.setup import ProductionSetup
     from storage.db import make_engine, make_session_factory, session_scope
@@ -72,14 +75,14 @@ def seed(database_url: str, key: str) -> Seeded:
                 session,
                 team_id=TEAM_ID,
                 production=None,
-                setup=setup(PRODUCTION, (USER,), ("UAD0000001",)),
+                setup=setup(PRODUCTION, USERS, ("UAD0000001",)),
                 now=now,
             )
             save_setup(
                 session,
                 team_id=TEAM_ID,
                 production=None,
-                setup=setup("Day Shift", ("UCOORD0002",), (USER,)),
+                setup=setup("Day Shift", ("UCOORD0002",), USERS),
                 now=now,
             )
             cast = [
@@ -127,6 +130,7 @@ class Prepared:
     data: bytes  # the whole HTTP request
     url_key: str  # its response_url's path
     trigger: str  # its trigger_id
+    user: str  # who sent it
 
 
 class _Capture(SlackSender):
@@ -163,12 +167,13 @@ class Requests:
 
     def build(self, kind: str) -> Prepared:
         n = next(self._ids)
+        user = USERS[n % len(USERS)]
         trigger = f"{n}.{self.tag}.bench"
         if kind == "help":
             key = f"/commands/{TEAM_ID}/{n}/{self.tag}"
             body, headers = _signed(
                 self._sender.command(
-                    "help", user_id=USER, response_url=self._base + key, trigger_id=trigger
+                    "help", user_id=user, response_url=self._base + key, trigger_id=trigger
                 )
             )
         else:
@@ -176,7 +181,7 @@ class Requests:
             key = f"/actions/{TEAM_ID}/{n}/{self.tag}"
             body, headers = _signed(
                 self._sender.block_action(
-                    user_id=USER,
+                    user_id=user,
                     action_id=action_id,
                     value=value,
                     response_url=self._base + key,
@@ -190,7 +195,7 @@ class Requests:
             *(f"{k}: {v}" for k, v in headers.items()),
         ]
         data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
-        return Prepared(kind, data, key, trigger)
+        return Prepared(kind, data, key, trigger, user)
 
 
 # ---------------------------------------------------------------- load
@@ -208,6 +213,7 @@ class Sent:
     status: int = 0
     body: bytes = b""
     error: str = ""
+    user: str = ""
 
 
 Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -283,6 +289,7 @@ async def open_loop(
             measured=due >= start + warmup,
             lag=max(0.0, time.perf_counter() - due),
             wall=0.0,
+            user=request.user,
         )
         out.append(sent)
         tasks.append(asyncio.create_task(one(request, sent)))
@@ -304,7 +311,9 @@ async def closed_loop(
             if time.perf_counter() >= end:
                 break
             request = requests.build(kinds[n % len(kinds)])
-            sent = Sent(request.kind, request.url_key, request.trigger, True, 0.0, 0.0)
+            sent = Sent(
+                request.kind, request.url_key, request.trigger, True, 0.0, 0.0, user=request.user
+            )
             out.append(sent)
             conn = await _exchange(conn, port, request, sent)
         if conn is not None:
