@@ -42,6 +42,7 @@ from bot.delivery import scheduler as scheduler_module
 from bot.delivery.dispatch import Dispatcher
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Services
+from handlers.blocks.messages import render
 from storage.db import make_engine, make_session_factory, session_scope, upgrade
 from storage.models import Delivery, DeliveryKind
 from tests.support.world import build
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     with SlowStandIn(args.slack_latency_ms / 1000) as standin:
         client = make_client(token="xoxb-test", base_url=standin.api_url)
         scheduler = DeliveryScheduler(
-            Dispatcher(Services(factory, SystemClock()), client), sweep_seconds=5
+            Dispatcher(Services(factory, SystemClock()), client, render=render), sweep_seconds=5
         )
         scheduler._scheduler.add_listener(skipped.append, EVENT_JOB_MAX_INSTANCES)
         scheduler.start()

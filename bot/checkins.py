@@ -29,7 +29,7 @@ from storage.models import (
     DeliveryKind,
     Scene,
 )
-from storage.secrets import seal, unseal
+from storage.secrets import open_stamped, seal, seal_stamped, unseal
 from storage.vouches import is_held
 
 
@@ -133,28 +133,40 @@ def open_round(session: Session, round_id: int, performer: str) -> CheckinRound:
     return round_
 
 
+def open_tap(session: Session, answer: CheckinAnswer) -> tuple[Tap, datetime]:
+    """The tap and its time (an answer sealed without its time is dated by its row)."""
+    value, at = open_stamped(session, answer.answer_ct)
+    return Tap(value), at or answer.at
+
+
 def record(
     session: Session, round_: CheckinRound, *, performer: str, tap: Tap, now: datetime
 ) -> Tap | None:
-    """Record the tap; returns the performer's previous answer in this round, if any."""
+    """Record the tap; returns the performer's previous answer in this round, if any.
+
+    A pause alerts the coordinators at once: a Delivery row of kind PAUSE, created at `now`
+    and sent moments later. That row names no performer, but its time would name one if the
+    tap's time sat in plaintext beside the performer, so nothing does: the answer row is dated
+    by its round (the tap's own time is sealed with the tap), and so is the audit event of the
+    tap ("answered in round N"). At rest, a pause can be tied to its round, never to whoever
+    asked for it (short of a one-performer round, which its Slack message tells as much)."""
     found = session.scalar(
         select(CheckinAnswer).where(
             CheckinAnswer.round_id == round_.id, CheckinAnswer.performer_id == performer
         )
     )
-    previous = Tap(unseal(session, found.answer_ct) or "") if found is not None else None
+    previous = open_tap(session, found)[0] if found is not None else None
     if found is None:
         session.add(
             CheckinAnswer(
                 round_id=round_.id,
                 performer_id=performer,
-                answer_ct=seal(session, tap.value) or b"",
-                at=now,
+                answer_ct=seal_stamped(session, tap.value, now),
+                at=round_.started_at,
             )
         )
     elif previous is not tap:
-        found.answer_ct = seal(session, tap.value) or b""
-        found.at = now
+        found.answer_ct = seal_stamped(session, tap.value, now)
     if tap is Tap.PAUSE and previous is not Tap.PAUSE:
         deliveries.tell_coordinators(
             session,
@@ -167,7 +179,7 @@ def record(
         )
     audit.record(
         session,
-        at=now,
+        at=round_.started_at,  # not the tap's time: see above
         team_id=round_.scene.production.workspace.team_id,
         actor=performer,
         action="checkin.answer",
@@ -189,7 +201,7 @@ class Counts:
 
 
 def counts(session: Session, round_: CheckinRound) -> Counts:
-    taps = [Tap(unseal(session, a.answer_ct) or "") for a in _answers(session, round_)]
+    taps = [open_tap(session, a)[0] for a in _answers(session, round_)]
     return Counts(
         performers=len(round_.performers),
         answered=len(taps),
@@ -225,8 +237,9 @@ def lines(session: Session, round_: CheckinRound, *, now: datetime) -> list[Line
     for performer in round_.performers:
         found = by.get(performer)
         if found is not None:
-            answer = Tap(unseal(session, found.answer_ct) or "").label
-            at: datetime | None = found.at
+            tap, tapped_at = open_tap(session, found)
+            answer = tap.label
+            at: datetime | None = tapped_at
         else:
             answer = "No answer" if now >= round_.closes_at else "Waiting"
             at = None
@@ -280,6 +293,8 @@ def record_closure(
     "Closure — scene 42" (who and what: in its modal)."""
     if performer not in deliveries.performers_of(scene):
         raise Refusal("This question is not addressed to you.")
+    if is_held(session, production_id=scene.production_id):
+        raise Refusal(NOT_VOUCHED)
     if not is_wrapped(scene, now):
         raise Refusal("This scene has not wrapped yet: the question comes after it.")
     # The scene's row lock first: a double tap is then counted once, the second seeing the first.

@@ -1,11 +1,14 @@
 """The `closedset` command: serve, deliver, db upgrade, keygen, cast import, schedule
-import/show."""
+import/show, purge, audit export."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -132,7 +135,45 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="json: the stored schedule as one JSON object on standard output",
     )
+
+    purge = sub.add_parser(
+        "purge",
+        help="delete a production's answers, notes and planned content now",
+        description="Run the retention purge for one production now, whatever its retention "
+        "setting: boundary answers, private notes, check-in and closure answers, planned "
+        "content and synopses, and kept schedule files are deleted for good. Scenes, "
+        "sign-offs, requests and the audit log stay. Prints what was (or would be) deleted, "
+        "per scene.",
+    )
+    purge.add_argument("--production", required=True, help="production name")
+    purge.add_argument("--dry-run", action="store_true", help="print what would be deleted only")
+
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    export = audit_sub.add_parser(
+        "export",
+        help="print a production's audit log (CSV or JSON Lines)",
+        description="Print a production's audit events, oldest first: time (ISO 8601, UTC), "
+        "production, actor (Slack user id), action, scene number, subject and the performer "
+        "an event is about. Never content. CSV values that a spreadsheet would run as a "
+        "formula are prefixed with a single quote.",
+    )
+    export.add_argument("--production", required=True, help="production name")
+    export.add_argument(
+        "--since",
+        type=_day,
+        help="only events from this day on (YYYY-MM-DD, in the production's time zone)",
+    )
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="default: csv")
     return parser
+
+
+def _day(text: str) -> date:
+    """A day written YYYY-MM-DD (and only so)."""
+    with contextlib.suppress(ValueError):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    raise argparse.ArgumentTypeError(f"'{text}' is not a day written YYYY-MM-DD")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,7 +212,7 @@ def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
     from storage.db import make_session_factory, open_database
 
     cipher = load_cipher(settings)
-    return (engine := open_database(settings)), make_session_factory(engine, cipher)
+    return (engine := open_database(settings, cipher)), make_session_factory(engine, cipher)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -188,7 +229,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from storage.db import make_engine, upgrade
 
         try:
-            upgrade(make_engine(settings.database_url))
+            # The key, where one is configured: some migrations seal stored values (0010).
+            try:
+                cipher = load_cipher(settings, create=False)
+            except ConfigError:
+                cipher = None
+            upgrade(make_engine(settings.database_url), cipher=cipher)
         except OperationalError as error:
             raise CliError(
                 f"cannot open the database ({error.orig}); check DATABASE_URL."
@@ -196,6 +242,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print("closedset: database is up to date")
         return 0
     _, factory = _database(settings)
+    if args.command == "audit":
+        from bot.commands_cli import export_audit
+
+        return export_audit(factory, args.production, since=args.since, fmt=args.format)
+    if args.command == "purge":
+        from bot.commands_cli import purge_production
+
+        return purge_production(factory, args.production, args.dry_run)
     if args.command == "cast":
         from bot.commands_cli import import_cast
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import make_client
+from bot.auditcsv import write_csv, write_jsonl
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.confirmations import offline_states
@@ -23,13 +26,17 @@ from bot.imports import (
     plan_json,
     plan_schedule_import,
 )
+from bot.installations import TokenUnavailable, Workspaces
 from bot.problems import CliError, InputRejected
 from bot.schedule.csv_format import DateOrder
 from bot.schedule.diff import when
 from bot.schedule.workday import working_day
+from storage import audit
 from storage.db import session_scope
-from storage.models import Production, Scene
+from storage.models import AuditEvent, Production, Scene
 from storage.productions import find_production_anywhere
+from storage.purge import KINDS, PRODUCTION_WIDE, Purged, checkpoint, kept_until
+from storage.purge import purge_production as purge
 from storage.scenes import upcoming
 
 ACTOR = "cli"
@@ -112,14 +119,40 @@ def import_schedule(
     return 0
 
 
+def _client_for(factory: sessionmaker[Session], settings: Settings, team_id: str) -> WebClient:
+    """The bot token's client; serving several workspaces, the production's workspace's."""
+    if not settings.oauth:
+        return make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    workspaces = Workspaces(
+        factory,
+        SystemClock(),
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        oauth=make_client(token=None, base_url=settings.slack_api_url),
+        make=lambda token, pacer: make_client(
+            token=token, base_url=settings.slack_api_url, pacer=pacer
+        ),
+    )
+    try:
+        client = workspaces.client(team_id)
+    except TokenUnavailable:
+        raise CliError(
+            "the workspace's bot token has expired and Slack did not refresh it; try again later."
+        ) from None
+    if client is None:
+        raise CliError("Closed Set is not installed in this production's workspace any more.")
+    return client
+
+
 def import_cast(
     factory: sessionmaker[Session], settings: Settings, path: Path, name: str, dry_run: bool
 ) -> int:
-    client = make_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     try:
         text = _read(path)
         with session_scope(factory) as session:
             production = _production(session, name)
+            client = _client_for(factory, settings, production.workspace.team_id)
             plan = plan_cast_import(session, production=production, text=text, client=client)
             print(plan.summary())
             if not dry_run and not plan.change.is_empty:
@@ -199,3 +232,105 @@ def _scene_json(scene: Scene, zone: ZoneInfo) -> dict[str, Any]:
             for o in offline_states(scene)
         ],
     }
+
+
+def purge_production(factory: sessionmaker[Session], name: str, dry_run: bool) -> int:
+    """`closedset purge`: the retention purge of one production, now. An unknown production
+    is a usage error (exit 2), like a bad option."""
+    try:
+        with session_scope(factory) as session:
+            production = _production(session, name)
+            until = kept_until(session, production)
+            purged = purge(
+                session, production, now=SystemClock().now(), actor=ACTOR, dry_run=dry_run
+            )
+    except CliError as error:
+        print(f"closedset: {error}", file=sys.stderr)
+        return 2
+    if not dry_run and purged.total:
+        with factory() as session:
+            checkpoint(session)
+    print(f"{purged.production}: content kept until {until.isoformat()} by its retention setting")
+    print(_purge_report(purged, dry_run=dry_run))
+    return 0
+
+
+def _purge_report(purged: Purged, *, dry_run: bool) -> str:
+    if not purged.total:
+        return "Nothing to purge." + (" (dry run: nothing was changed)" if dry_run else "")
+    lines = ["Would delete:" if dry_run else "Deleted:"]
+    for scene in sorted(purged.scenes, key=lambda s: (s == PRODUCTION_WIDE, s)):
+        counts = purged.scenes[scene]
+        what = ", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k])
+        lines.append(f"  {'scene ' + scene if scene else 'production-wide'}: {what}")
+    totals = purged.totals
+    lines.append("  total: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in totals.items()))
+    if dry_run:
+        lines.append("(dry run: nothing was changed)")
+    return "\n".join(lines)
+
+
+AUDIT_BATCH = 1000
+
+
+def export_audit(factory: sessionmaker[Session], name: str, *, since: date | None, fmt: str) -> int:
+    """`closedset audit export`: the production's audit events, oldest first, as CSV or JSON
+    Lines on standard output (`bot.auditcsv`); `since` is a day in the production's time zone.
+    The export is itself recorded. An unknown production is a usage error (exit 2)."""
+    try:
+        with session_scope(factory) as session:
+            production = _production(session, name)
+            start = None
+            if since is not None:
+                start = datetime.combine(since, time(0), tzinfo=ZoneInfo(production.time_zone))
+            header, count = fmt == "csv", 0
+            while batch := audit.events(
+                session,
+                production_id=production.id,
+                since=start,
+                offset=count,
+                limit=AUDIT_BATCH,
+                newest_first=False,
+            ):
+                rows = _audit_rows(session, production.name, batch)
+                if fmt == "csv":
+                    write_csv(rows, sys.stdout, header=header)
+                else:
+                    write_jsonl(rows, sys.stdout)
+                header, count = False, count + len(batch)
+            if header:
+                write_csv([], sys.stdout)
+            audit.record(
+                session,
+                at=SystemClock().now(),
+                team_id=production.workspace.team_id,
+                actor=ACTOR,
+                action="audit.export",
+                production_id=production.id,
+                detail={"events": count, "format": fmt},
+            )
+    except CliError as error:
+        print(f"closedset: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _audit_rows(
+    session: Session, production: str, events: list[AuditEvent]
+) -> list[dict[str, str]]:
+    numbers = audit.scene_numbers(session, events)
+    rows = []
+    for event in events:
+        person = (event.detail or {}).get(audit.PERFORMER)
+        rows.append(
+            {
+                "at": event.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "production": production,
+                "actor": event.actor,
+                "action": event.action,
+                "scene": numbers.get(event.id, ""),
+                "subject": event.subject,
+                "person": person if isinstance(person, str) else "",
+            }
+        )
+    return rows

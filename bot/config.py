@@ -2,15 +2,21 @@
 
 Every problem is reported as one line that names the variable and says what to do; the CLI
 prints it and exits with status 2.
+
+Two modes, one code base: with `SLACK_BOT_TOKEN` the app serves the one workspace that token
+belongs to (the quick start); with `SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET` instead it
+serves every workspace that installs it through "Add to Slack" (`GET /slack/install`), over HTTP
+only, each workspace with its own token from the database (`bot.installations`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +25,19 @@ from dotenv import dotenv_values
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///closedset.db"
 DEFAULT_PORT = 3000
+MANIFEST = Path(__file__).parents[1] / "manifest.json"
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:history",
+    "files:read",
+    "users:read",
+    "users:read.email",
+)
+"""The manifest's bot scopes, for an installed package without `manifest.json` beside it (a
+test keeps the two equal)."""
+DEFAULT_REFRESH_MINUTES = 120
 
 
 class ConfigError(Exception):
@@ -37,10 +56,21 @@ class Settings:
     delivery_sweep_seconds: float = 5.0
     slack_rate_scale: float = 1.0
     host: str = "0.0.0.0"
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack_redirect_uri: str | None = None
+    slack_scopes: tuple[str, ...] = BOT_SCOPES
+    token_refresh_minutes: int = DEFAULT_REFRESH_MINUTES
+    """OAuth mode: a rotating bot token is refreshed this long before it expires."""
 
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    @property
+    def oauth(self) -> bool:
+        """Serving every workspace that installs the app (no `SLACK_BOT_TOKEN`)."""
+        return self.slack_bot_token is None and self.slack_client_id is not None
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,11 +115,17 @@ def load_settings(
     bot_token = get("SLACK_BOT_TOKEN")
     app_token = get("SLACK_APP_TOKEN")
     secret = get("SLACK_SIGNING_SECRET")
-    if need_slack:
+    client_id = get("SLACK_CLIENT_ID")
+    client_secret = get("SLACK_CLIENT_SECRET")
+    oauth = bot_token is None and (client_id is not None or client_secret is not None)
+    if need_slack and oauth:
+        _check_oauth(client_id, client_secret, secret, app_token, serving=serving)
+    elif need_slack:
         if bot_token is None:
             raise ConfigError(
                 "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your "
-                "Slack app's 'OAuth & Permissions' page into .env."
+                "Slack app's 'OAuth & Permissions' page into .env (or set SLACK_CLIENT_ID and "
+                "SLACK_CLIENT_SECRET instead to serve several workspaces)."
             )
         if not bot_token.startswith("xoxb-"):
             raise ConfigError(
@@ -117,7 +153,92 @@ def load_settings(
         delivery_sweep_seconds=_sweep(get("CLOSEDSET_DELIVERY_SWEEP_SECONDS")),
         slack_rate_scale=_rate_scale(get("CLOSEDSET_SLACK_RATE_SCALE")),
         host=get("HOST") or "0.0.0.0",
+        slack_client_id=client_id if oauth else None,
+        slack_client_secret=client_secret if oauth else None,
+        slack_redirect_uri=_redirect_uri(get("SLACK_REDIRECT_URI")),
+        slack_scopes=_scopes(get("SLACK_SCOPES")),
+        token_refresh_minutes=_refresh_minutes(get("SLACK_TOKEN_REFRESH_MINUTES")),
     )
+
+
+def _check_oauth(
+    client_id: str | None,
+    client_secret: str | None,
+    secret: str | None,
+    app_token: str | None,
+    *,
+    serving: bool,
+) -> None:
+    """OAuth mode: the app's credentials, and HTTP (Slack's redirect and its requests come to
+    this server; Socket Mode has no page to come back to)."""
+    if client_id is None:
+        raise ConfigError(
+            "SLACK_CLIENT_ID is not set: copy the Client ID from your Slack app's 'Basic "
+            "Information' page into .env (needed with SLACK_CLIENT_SECRET to serve several "
+            "workspaces)."
+        )
+    if client_secret is None:
+        raise ConfigError(
+            "SLACK_CLIENT_SECRET is not set: copy the Client Secret from your Slack app's 'Basic "
+            "Information' page into .env (needed with SLACK_CLIENT_ID to serve several "
+            "workspaces)."
+        )
+    if serving and app_token is not None:
+        raise ConfigError(
+            "SLACK_APP_TOKEN cannot be used with SLACK_CLIENT_ID: serving several workspaces "
+            "needs HTTP (Slack sends installers back to /slack/oauth_redirect); unset "
+            "SLACK_APP_TOKEN."
+        )
+    if serving and secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
+            "'Basic Information' page into .env (needed to verify Slack's HTTP requests)."
+        )
+
+
+def _redirect_uri(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            "SLACK_REDIRECT_URI must be the full https:// URL of /slack/oauth_redirect on this "
+            "server, as entered under 'OAuth & Permissions' → Redirect URLs (or leave it unset)."
+        )
+    return value
+
+
+def _scopes(value: str | None) -> tuple[str, ...]:
+    """`SLACK_SCOPES` (comma-separated), by default the bot scopes of `manifest.json`."""
+    if value is None:
+        return manifest_scopes()
+    scopes = tuple(s.strip() for s in value.split(",") if s.strip())
+    if not scopes or any(not s.replace(":", "").replace(".", "").isalnum() for s in scopes):
+        raise ConfigError(
+            "SLACK_SCOPES must be comma-separated bot scopes such as commands,chat:write (leave "
+            "it unset for the scopes in manifest.json)."
+        )
+    return scopes
+
+
+def manifest_scopes(manifest: Path = MANIFEST) -> tuple[str, ...]:
+    """The bot scopes `manifest.json` asks for (`BOT_SCOPES` where the file is not shipped)."""
+    try:
+        found = json.loads(manifest.read_text())["oauth_config"]["scopes"]["bot"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return BOT_SCOPES
+    return tuple(str(s) for s in found)
+
+
+def _refresh_minutes(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_REFRESH_MINUTES
+    if not value.isdigit() or not 1 <= int(value) <= 600:
+        raise ConfigError(
+            "SLACK_TOKEN_REFRESH_MINUTES must be a number of minutes between 1 and 600 "
+            f"(default {DEFAULT_REFRESH_MINUTES}: rotating tokens last 12 hours)."
+        )
+    return int(value)
 
 
 def _sweep(value: str | None) -> float:

@@ -35,6 +35,7 @@ from storage.models import (
     Role,
     Scene,
 )
+from storage.mydata import PendingErasure, pending_erasures
 from storage.productions import productions_of, roles_of
 
 PAGE = 8
@@ -105,6 +106,12 @@ class ProductionHome:
     """To-dos beyond those in `todos`."""
     more: bool = False
     """There are more scenes than this page shows."""
+    erasures: list[PendingErasure] = field(default_factory=list)
+    """Performers who asked for their data here to be erased (`storage.mydata`): to-dos with
+    one Erase button each (`handlers.blocks.mydata.erasure_todo_blocks`)."""
+    held: bool = False
+    """Nobody the workspace trusts has vouched for the production yet (`bot.roles`): a
+    performer is shown that it waits, and nothing of their scenes, answers or buttons."""
 
 
 def home_for(
@@ -113,9 +120,9 @@ def home_for(
     homes = []
     for production in productions_of(session, team_id=team_id, user_id=user_id):
         roles = roles_of(session, production_id=production.id, user_id=user_id)
-        home = ProductionHome(production, roles)
+        home = ProductionHome(production, roles, held=production.held)
         scenes, home.more = _upcoming(session, production.id, now, page)
-        if Role.PERFORMER in roles:
+        if Role.PERFORMER in roles and not home.held:
             for scene in _own_scenes(session, production.id, user_id, now, page):
                 current = boundaries.current(session, scene, user_id)
                 state = _own_state(session, scene, user_id, current)
@@ -128,6 +135,7 @@ def home_for(
             ]
             todos = _todos(session, production.id, now)
             home.todos, home.more_todos = todos[:TODOS], max(0, len(todos) - TODOS)
+            home.erasures = pending_erasures(session, production_id=production.id)
             home.notes = _notes(session, production.id, now)
             home.requests = _requests(session, production.id)
         if Role.AD in roles or Role.COORDINATOR in roles:

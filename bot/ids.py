@@ -42,6 +42,7 @@ class SetupView(StrEnum):
     CLOSED_SET_TEXT = "closed_set_text"
     CHECKIN_WINDOW = "checkin_window"
     CLOSURE_AFTER = "closure_after"
+    RETENTION = "retention_days"
     DATE_ORDER = "date_order"
 
 
@@ -75,6 +76,7 @@ class CoordinatorAction(StrEnum):
     TAKE_BACK = "coordinator_take_back_sign_off"
     START_CHECKIN = "coordinator_start_checkin"
     WRAP = "coordinator_wrap"
+    PURGE = "coordinator_purge_scene"
     VIEW_CLOSURE = "coordinator_view_closure"
     TURN_INTO_REQUEST = "coordinator_note_to_request"
 
@@ -170,3 +172,34 @@ class ClosureAction(StrEnum):
     OK = "closure_ok"
     NOT_OK = "closure_not_ok"
     TALK = "closure_talk"
+
+
+class AuditAction(StrEnum):
+    """The audit log modal's filters and pages; the modal's state is its `private_metadata`
+    (`pack("audit", p=production, t=newest event id, o=offset, s=scene id or 0, u=user or "")`)."""
+
+    SCENE = "audit_scene"
+    PERSON = "audit_person"
+    NEWER = "audit_newer"
+    OLDER = "audit_older"
+    CLEAR = "audit_clear"
+
+
+class AuditModal(StrEnum):
+    """The audit log modal: read only (no submit button, so no submission listener)."""
+
+    CALLBACK = "audit_log"
+    FILTERS = "audit_filters"
+    PAGES = "audit_pages"
+
+
+class MyDataAction(StrEnum):
+    """A performer's own data (`/closedset mydata`, its modal: values `pack("mydata",
+    page=n)`), and the coordinator's Erase to-do on Home (values: `pack("erase", e=the
+    request's audit event id)`)."""
+
+    OPEN = "mydata_open"
+    PAGE = "mydata_page"
+    DELETE_NOTES = "mydata_delete_notes"
+    ASK_ERASE = "mydata_ask_erase"
+    ERASE = "mydata_erase"

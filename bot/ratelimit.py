@@ -30,6 +30,8 @@ share one pacer: `bot.app.make_client` makes a client with a pacer of its own, a
 made from it share it (the delivery engine's `single_attempt` copy, and Bolt's per-request
 copies, which keep its 429 retry handler and so honour `Retry-After` through it). A pacer is
 not a process-wide global: tests each get their own, with no turns left over from another.
+Serving several workspaces, each workspace's clients share a pacer of the workspace's
+(`bot.installations.Workspaces`): one workspace's traffic never waits for another's.
 """
 
 from __future__ import annotations
@@ -101,6 +103,10 @@ METHOD_LIMITS: Mapping[str, Limit] = {
     "auth.test": Limit(200, burst=20),
     # Socket Mode's client calls it to (re)connect.
     "apps.connections.open": TIER_1,
+    # Serving several workspaces: installs, and refreshes of rotating tokens; a refused
+    # (org-wide) install's token given back.
+    "oauth.v2.access": TIER_4,
+    "auth.revoke": TIER_3,
 }
 """Every Web API method the app calls (a test checks the code for calls missing here). A
 method not listed is not paced, but a 429 for it is honoured all the same."""

@@ -18,7 +18,7 @@
   and read whatever they answer. So a production's performers are asked nothing in Slack
   (boundary checks, nudges, check-ins, closure questions), and their answers to it are
   refused, until someone the workspace already trusts has vouched for it
-  (`storage.vouches`):
+  (`storage.vouches`, the production's `held` column):
     * the first production of a workspace is vouched for by being first (whoever installed
       the app sets it up before anyone else knows it is there);
     * a production set up, or its setup later saved, by a coordinator of another production of
@@ -46,11 +46,16 @@ from storage import audit, deliveries
 from storage.models import Delivery, DeliveryKind, Member, Production, Role
 from storage.productions import members_with, productions_of
 from storage.roster import apply_roster, roster_entries
-from storage.vouches import HELD, VOUCHED, is_held
+from storage.vouches import HELD, VOUCHED, hold, is_held, mark_vouched
 
 NOT_VOUCHED = (
     "Nobody in this workspace has vouched for this production yet, so it asks you nothing. "
     "If you do not know it, press This isn't right on the message that said you were added."
+)
+NO_NOTES_YET = (
+    "This production is waiting to be confirmed by someone your workspace trusts, so it takes "
+    "no notes yet: nothing you write would reach anyone. If you do not know it, press This "
+    "isn't right on the message that said you were added."
 )
 Snapshot = frozenset[tuple[str, Role]]
 LISTED = 20
@@ -207,6 +212,7 @@ def vouch_at_setup(
         return False
     if not created:
         return is_held(session, production_id=production.id)
+    hold(production)
     audit.record(
         session, at=now, team_id=team_id, actor=by, action=HELD, production_id=production.id
     )
@@ -247,6 +253,7 @@ def vouch(session: Session, *, production: Production, by: str, now: datetime, w
             now=now,
             detail={"vouched_by": by},
         )
+    mark_vouched(production, by=by, now=now)
     audit.record(
         session,
         at=now,
@@ -277,6 +284,13 @@ def _trusted(session: Session, *, team_id: str, user_id: str, production_id: int
             session, team_id=team_id, user_id=user_id, roles=(Role.COORDINATOR,)
         )
     )
+
+
+def refuse_if_held(session: Session, *, production_id: int, why: str = NOT_VOUCHED) -> None:
+    """Nothing goes from a performer to a held production: a look-alike must not collect
+    notes or answers (`why` says so to the performer)."""
+    if is_held(session, production_id=production_id):
+        raise Refusal(why)
 
 
 def role_names(roles: list[str]) -> str:

@@ -15,6 +15,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 
 from slack_bolt import App
@@ -24,15 +25,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from bot.app import create_app, make_client
+from bot.app import OAuth, create_app, make_client
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
 from bot.crypto import load_cipher
 from bot.delivery.dispatch import Dispatcher
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Deps, Services
+from bot.installations import Workspaces
+from bot.ratelimit import Pacer
 from bot.server import HttpServer, stop_on_signals, wsgi_app
 from bot.worker import Worker
+from handlers.blocks.messages import render
 from storage.db import make_session_factory, open_database
 from storage.wakeups import DueListener, can_notify, notify_due
 
@@ -41,26 +45,39 @@ log = logging.getLogger(__name__)
 
 def serve(settings: Settings, *, deliver: bool = True) -> int:
     cipher = load_cipher(settings)
-    engine = open_database(settings)
+    engine = open_database(settings, cipher)
     client = _client(settings)  # one per process: its pacer holds the workspace's rate limits
     services = Services(make_session_factory(engine, cipher), SystemClock())
-    scheduler = _scheduler(services, settings, client) if deliver else None
+    workspaces = _workspaces(services, settings, client)
+    scheduler = _scheduler(services, settings, client, workspaces) if deliver else None
     if scheduler is not None:
         on_wake: Callable[[], object] | None = scheduler.wake
     elif can_notify(engine):
         on_wake = partial(notify_due, engine)  # the `deliver` processes look at once
     else:
         on_wake = None  # they find it at their next sweep
-    worker = Worker(services, client, on_wake=on_wake)
+    worker = Worker(
+        services,
+        client,
+        on_wake=on_wake,
+        clients=workspaces.client if workspaces is not None else None,
+    )
     deps = Deps(services.session_factory, services.clock, worker)
     try:
         app = create_app(
             client=client,
             signing_secret=None if settings.socket_mode else settings.slack_signing_secret,
             deps=deps,
+            oauth=None
+            if workspaces is None
+            else OAuth(workspaces, settings.slack_scopes, settings.slack_redirect_uri),
         )
     except (BoltError, SlackApiError) as error:
         worker.shutdown()
+        if settings.oauth:  # no Slack call at start: the settings do not fit together
+            raise ConfigError(
+                f"SLACK_CLIENT_ID: Bolt did not accept the OAuth settings ({_reason(error)})."
+            ) from None
         raise ConfigError(
             f"Slack did not accept SLACK_BOT_TOKEN ({_reason(error)}); check the token in .env."
         ) from None
@@ -82,9 +99,11 @@ def serve(settings: Settings, *, deliver: bool = True) -> int:
 
 def deliver(settings: Settings) -> int:
     """The delivery dispatcher alone, for deployments that run `serve --no-deliver`."""
-    engine = open_database(settings)
-    services = Services(make_session_factory(engine, load_cipher(settings)), SystemClock())
-    scheduler = _scheduler(services, settings, _client(settings))
+    cipher = load_cipher(settings)
+    engine = open_database(settings, cipher)
+    services = Services(make_session_factory(engine, cipher), SystemClock())
+    client = _client(settings)
+    scheduler = _scheduler(services, settings, client, _workspaces(services, settings, client))
     listener = DueListener(engine, scheduler.wake) if can_notify(engine) else None
     stopped = threading.Event()
     stop_on_signals(stopped.set)
@@ -111,11 +130,36 @@ def _client(settings: Settings) -> WebClient:
     )
 
 
-def _scheduler(services: Services, settings: Settings, client: WebClient) -> DeliveryScheduler:
+def _workspaces(services: Services, settings: Settings, client: WebClient) -> Workspaces | None:
+    """Serving several workspaces: their installations and clients (`client`, without a
+    token, makes the OAuth calls)."""
+    if not settings.oauth:
+        return None
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+
+    def make(token: str, pacer: Pacer) -> WebClient:
+        return make_client(token=token, base_url=settings.slack_api_url, pacer=pacer)
+
+    return Workspaces(
+        services.session_factory,
+        services.clock,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        oauth=client,
+        make=make,
+        rate_scale=settings.slack_rate_scale,
+        refresh_before=timedelta(minutes=settings.token_refresh_minutes),
+    )
+
+
+def _scheduler(
+    services: Services, settings: Settings, client: WebClient, workspaces: Workspaces | None
+) -> DeliveryScheduler:
     """The delivery engine, on the process's client (it posts through a copy without retries,
-    sharing the pacer)."""
+    sharing the pacer), or on each workspace's (`workspaces`)."""
     return DeliveryScheduler(
-        Dispatcher(services, client), sweep_seconds=settings.delivery_sweep_seconds
+        Dispatcher(services, client, render=render, workspaces=workspaces),
+        sweep_seconds=settings.delivery_sweep_seconds,
     )
 
 
@@ -130,7 +174,11 @@ def _http(app: App, engine: Engine, settings: Settings, worker: Worker) -> None:
         wsgi_app(app, engine, ready=worker.ready), host=settings.host, port=settings.port
     )
     stop_on_signals(server.stop)
-    log.info("serving HTTP on port %s: POST /slack/events, GET /healthz", server.port)
+    log.info(
+        "serving HTTP on port %s: POST /slack/events, GET /healthz%s",
+        server.port,
+        ", GET /slack/install, GET /slack/oauth_redirect" if settings.oauth else "",
+    )
     server.serve_forever()
 
 

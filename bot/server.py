@@ -1,4 +1,6 @@
-"""HTTP serving: Slack's requests on `POST /slack/events`, readiness on `GET /healthz`.
+"""HTTP serving: Slack's requests on `POST /slack/events`, readiness on `GET /healthz`, and,
+serving several workspaces, the "Add to Slack" page on `GET /slack/install` and Slack's
+redirect back on `GET /slack/oauth_redirect` (both Bolt's OAuth flow).
 
 Served by waitress (a production WSGI server: one process, a thread pool, no fork of the app),
 chosen by measurement (`bench/RESULTS.md`, `../shared/BOLT-BASELINE.md`): a synchronous Bolt
@@ -35,11 +37,15 @@ def wsgi_app(app: App, engine: Engine, *, ready: Callable[[], bool] = lambda: Tr
     """Slack's endpoint, handed to Bolt as is, and the health check; `ready` adds a check of
     other parts (the job worker) to the database's."""
     slack = SlackRequestHandler(app)
+    flow = app.oauth_flow
+    oauth_paths = () if flow is None else (flow.install_path, flow.redirect_uri_path)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "")
-        if path == "/slack/events" and method == "POST":
+        if (path == "/slack/events" and method == "POST") or (
+            path in oauth_paths and method == "GET"
+        ):
             result: Iterable[bytes] = slack(environ, start_response)
             return result
         if path == "/healthz" and method in ("GET", "HEAD"):

@@ -42,12 +42,16 @@ class SetupForm:
     closed_set_text: str = CLOSED_SET_TEXT
     checkin_window: str = "5m"
     closure_after: str = "4h"
+    retention: str = "30"
+    """Days content is kept after the last shoot day (see `storage.purge`)."""
     date_order: str = "ask"
     """How a schedule's slashed dates are read when the file does not settle it: "dmy", "mdy",
     or "ask" (uploads ask; the command line follows the time zone)."""
 
 
 DATE_ORDERS = ("ask", "dmy", "mdy")
+RETENTION_DAYS = 30
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class ProductionSetup:
     """A check-in prompt left unanswered this long shows as "no answer"."""
     closure_after: timedelta = timedelta(hours=4)
     """A scene counts as wrapped this long after its start (closure questions go)."""
+    retention_days: int = RETENTION_DAYS
+    """Answers, notes and planned content are kept this many days after the last shoot day."""
     date_order: str | None = None
     """"dmy" or "mdy"; None: not chosen (see `SetupForm.date_order`)."""
 
@@ -143,6 +149,7 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
             spans[block] = parse_duration(text.strip() or default)
         except ValueError as error:
             errors[block] = str(error)
+    retention = _retention_days(form.retention, errors)
     closed_set_text = " ".join(form.closed_set_text.split()) or CLOSED_SET_TEXT
     if len(closed_set_text) > MAX_CLOSED_SET_TEXT:
         errors[SetupView.CLOSED_SET_TEXT] = f"Keep it under {MAX_CLOSED_SET_TEXT} characters."
@@ -177,7 +184,21 @@ def check_setup(form: SetupForm) -> tuple[ProductionSetup | None, dict[str, str]
             closed_set_text=closed_set_text,
             checkin_window=spans[SetupView.CHECKIN_WINDOW],
             closure_after=spans[SetupView.CLOSURE_AFTER],
+            retention_days=retention,
             date_order=None if form.date_order == "ask" else form.date_order,
         ),
         {},
     )
+
+
+def _retention_days(text: str, errors: dict[str, str]) -> int:
+    """A whole number of days, 1 to 3650 (ten years); empty means the default."""
+    raw = text.strip().removesuffix("days").removesuffix("day").removesuffix("d").strip()
+    if not raw:
+        return RETENTION_DAYS
+    if raw.isdigit() and MIN_RETENTION_DAYS <= int(raw) <= MAX_RETENTION_DAYS:
+        return int(raw)
+    errors[SetupView.RETENTION] = (
+        f"Give a number of days from {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS}, like 30."
+    )
+    return RETENTION_DAYS

@@ -30,6 +30,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,10 @@ from bot.text import mrkdwn_escape
 log = logging.getLogger(__name__)
 
 BUSY = "Closed Set is very busy right now. Please try again in a moment."
+
+REQUEST_TEAM: ContextVar[str] = ContextVar("request_team", default="")
+"""The workspace of the request being handled (set by `bot.app` after verification): a job
+queued while handling it runs with that workspace's Web API client."""
 
 
 class Busy(Exception):
@@ -111,6 +116,7 @@ class _Entry:
     queued_at: float
     notice: bool = False
     key: str | None = None
+    team: str = ""
 
 
 class Worker:
@@ -140,11 +146,15 @@ class Worker:
         capacity: int = 2000,
         max_wait: float = 3.0,
         on_wake: Callable[[], object] | None = None,
+        clients: Callable[[str], WebClient | None] | None = None,
     ) -> None:
+        """`clients`: serving several workspaces, a job's client is its workspace's
+        (`bot.installations.Workspaces.client`); else every job gets `client`."""
         if not 0 < urgent_threads < threads:
             raise ValueError("urgent_threads must be at least 1 and fewer than threads")
         self._services = services
         self._client = client
+        self._clients = clients
         self._capacity = capacity
         self._max_wait = max_wait
         self._on_wake = on_wake
@@ -175,7 +185,7 @@ class Worker:
     ) -> None:
         """Queue `job`; raises `Busy` when its queue is backed up (see the class)."""
         now = time.monotonic()
-        entry = _Entry(job, payload, response_url, REQUEST_REF.get(), now)
+        entry = _Entry(job, payload, response_url, REQUEST_REF.get(), now, team=REQUEST_TEAM.get())
         with self._lock:
             if self._stopping:
                 raise Busy("the worker is stopping")
@@ -217,7 +227,9 @@ class Worker:
         still waits (someone clicking twenty times while we are busy is told once). Returns
         whether the user will be told."""
         now = time.monotonic()
-        entry = _Entry(job, payload, response_url, REQUEST_REF.get(), now, True, key)
+        entry = _Entry(
+            job, payload, response_url, REQUEST_REF.get(), now, True, key, REQUEST_TEAM.get()
+        )
         with self._lock:
             if key is not None and key in self._notice_keys:
                 return True
@@ -284,8 +296,23 @@ class Worker:
     def _run(self, urgent_only: bool) -> None:
         while (entry := self._take(urgent_only)) is not None:
             REQUEST_REF.set(entry.ref)  # the job's lines carry its request's reference
-            context = JobContext(self._services, self._client, entry.response_url, self.wake)
+            REQUEST_TEAM.set(entry.team)  # and what it queues runs in its workspace too
+            context = JobContext(
+                self._services, self._client_for(entry), entry.response_url, self.wake
+            )
             run_job(context, entry.job, entry.payload)
+
+    def _client_for(self, entry: _Entry) -> WebClient:
+        """The job's workspace's client; where there is none (the app was removed from the
+        workspace meanwhile), `client`, without a token there: the job's database work (an
+        erasure) still runs, and Slack refuses its calls."""
+        if self._clients is None or not entry.team:
+            return self._client
+        try:
+            return self._clients(entry.team) or self._client
+        except Exception as error:  # the database is down: the job's own work fails anyway
+            log.error("no client for a job (%s)", type(error).__name__, exc_info=error)
+            return self._client
 
 
 def _wake(job: JobContext, on_wake: Callable[[], object]) -> None:

@@ -11,9 +11,10 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.delivery import messages
+from bot.delivery import content
 from bot.delivery.kinds import ASKING_KINDS
 from bot.worker import JobContext
+from handlers.blocks.messages import answered
 from handlers.home_tab import publish
 from storage import boundaries, deliveries
 from storage.db import session_scope
@@ -44,7 +45,7 @@ def show_answered(
         current = boundaries.current(session, scene, performer) if scene else None
         if scene is None or current is None:
             return
-        out = messages.answered(scene, current.at)
+        out = answered(content.answered(scene, current.at))
         targets = [
             (row.channel, row.ts)
             for row in session.scalars(

@@ -22,8 +22,15 @@ def coordinator_of(session: Session, scene: Scene, user_id: str) -> None:
 
 
 def audit_read(
-    session: Session, job: JobContext, payload: dict[str, str], scene: Scene, what: str
+    session: Session,
+    job: JobContext,
+    payload: dict[str, str],
+    scene: Scene,
+    what: str,
+    *,
+    performer: str | None = None,
 ) -> None:
+    """`performer`: whose answers were read, when one person's were (the audit log's "about")."""
     audit.record(
         session,
         at=job.services.clock.now(),
@@ -32,4 +39,5 @@ def audit_read(
         action=what,
         production_id=scene.production_id,
         subject=f"scene:{scene.number}",
+        detail={audit.PERFORMER: performer} if performer else None,
     )

@@ -5,19 +5,37 @@ told "busy, try again" instead: in the acknowledgement itself for a slash comman
 it), or by a short notice job for a click (through its `response_url`, or as a DM where the
 click has none, e.g. on the Home tab). Jobs that open a modal are `urgent`: their `trigger_id`
 expires 3 seconds after the click.
+
+A modal submission is checked in its listener only as far as the values themselves go (empty,
+too long, not a time), answered with errors under the fields; then `saving` queues its job and
+replaces the modal with "Saving…", and the job (`shows_outcome`) does the database work and
+replaces that with its outcome (`views.update`): done, or why not. When the worker is full the
+modal stays as it was, "busy, try again" under a field, so nothing typed is lost.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack
+from slack_sdk.errors import SlackApiError
 
+from bot.access import Refusal
 from bot.deps import Deps
+from bot.logs import REQUEST_REF
 from bot.worker import BUSY, Busy, Job, JobContext, tell
+from handlers.blocks.boundaries import notice_modal
+from handlers.blocks.saving import saving_modal
 
 log = logging.getLogger(__name__)
+
+Submitted = Callable[[JobContext, dict[str, Any]], "Outcome"]
+"""The work of a modal submission's job: the submission (`submission_payload`) in, what to
+show out."""
 
 
 def later(
@@ -107,3 +125,98 @@ def click_payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str
 def team_of(body: dict[str, Any]) -> str:
     """The workspace of an interaction (a click or a modal submission)."""
     return str(body.get("team", {}).get("id") or body["user"].get("team_id", ""))
+
+
+def saving(
+    ack: Ack,
+    deps: Deps,
+    job: Job,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    *,
+    title: str,
+    field: str | None,
+) -> bool:
+    """Queue the job of a modal submission whose values checked out (`job` gets
+    `submission_payload`) and acknowledge with a "Saving…" modal the job replaces. When the
+    worker is full, the form stays as it is with "busy, try again" under `field`; a form
+    without a field gets the notice on top of it (closing it goes back to the form). Returns
+    whether the job was queued."""
+    try:
+        deps.worker.submit(job, submission_payload(body, view), response_url=None)
+    except Busy:
+        if field:
+            ack(response_action="errors", errors={field: BUSY})
+        else:
+            ack(response_action="push", view=notice_modal(title, BUSY))
+        return False
+    # Slack gets this when the listener returns, moments from now; the job's `views.update`
+    # follows its database work. (Were the update first, "Saving…" would replace it: the
+    # order is likely, not guaranteed, as with every ack-then-update in Slack's own examples.)
+    ack(response_action="update", view=saving_modal(title))
+    return True
+
+
+def submission_payload(body: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
+    """What the job of a modal submission needs: who submitted it in which workspace, and the
+    view (`view_id` to show the outcome in; `view`: its state and metadata, what the
+    `handlers.view_state` readers take)."""
+    return {
+        "user_id": body["user"]["id"],
+        "team_id": team_of(body),
+        "view_id": view.get("id", ""),
+        "view": {
+            "private_metadata": view.get("private_metadata", ""),
+            "state": view.get("state") or {"values": {}},
+        },
+    }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a submission's job shows in place of "Saving…", and what it does once that is
+    shown (Home tabs, messages): a failure there is the job's, not the submission's."""
+
+    view: dict[str, Any]
+    then: Callable[[], object] | None = None
+
+
+def shows_outcome(title: str) -> Callable[[Submitted], Job]:
+    """The job of a modal submission (queued by `saving`): the wrapped function does the work
+    and returns its `Outcome`; a `Refusal` it raises is shown as the reason, and any other
+    failure as an apology with a reference (logged with its traceback)."""
+
+    def wrap(work: Submitted) -> Job:
+        def job(context: JobContext, payload: dict[str, Any]) -> None:
+            try:
+                outcome = work(context, payload)
+            except Refusal as refusal:
+                show(context, payload, notice_modal(title, str(refusal)))
+                return
+            except Exception as error:
+                ref = REQUEST_REF.get() if REQUEST_REF.get() != "-" else uuid.uuid4().hex[:8]
+                name = getattr(work, "__name__", "job")
+                log.error("%s failed (ref %s, %s)", name, ref, type(error).__name__, exc_info=error)
+                apology = (
+                    f"Sorry, something went wrong on our side (ref {ref}). Please try again; if "
+                    "it keeps happening, give this reference to your admin."
+                )
+                show(context, payload, notice_modal(title, apology))
+                return
+            show(context, payload, outcome.view)
+            if outcome.then is not None:
+                outcome.then()
+
+        job.__name__ = getattr(work, "__name__", "job")
+        return job
+
+    return wrap
+
+
+def show(job: JobContext, payload: dict[str, Any], view: dict[str, Any]) -> None:
+    """Replace the submitted modal with `view`. Closed meanwhile, it cannot show anything:
+    what was saved stays saved."""
+    try:
+        job.client.views_update(view_id=payload["view_id"], view=view)
+    except SlackApiError as error:
+        log.warning("could not show a submission's outcome (%s)", error.response.get("error"))

@@ -15,6 +15,7 @@ from bot.deps import Services
 from bot.home import home_for, members_of
 from bot.worker import JobContext
 from handlers.blocks.home import home_view
+from storage import audit
 from storage.db import session_scope
 from storage.deliveries import coordinators_of
 
@@ -28,10 +29,21 @@ def publish(
     data, and the next opening publishes it again)."""
     for user_id in dict.fromkeys(users):
         with session_scope(services.session_factory) as session:
-            homes = home_for(
-                session, team_id=team_id, user_id=user_id, now=services.clock.now(), page=page
-            )
+            now = services.clock.now()
+            homes = home_for(session, team_id=team_id, user_id=user_id, now=now, page=page)
             view = home_view(homes, page=page)
+            for home in homes:
+                shown = sum(1 for c in home.coordinated if c.performers)
+                if shown:  # where each performer stands, as in the status modal: a read
+                    audit.record(
+                        session,
+                        at=now,
+                        team_id=team_id,
+                        actor=user_id,
+                        action="home.status.read",
+                        production_id=home.production.id,
+                        detail={"scenes": shown, "page": page},
+                    )
         try:
             client.views_publish(user_id=user_id, view=view)
         except SlackApiError as error:

@@ -44,7 +44,8 @@ def coordinators_scene(
 def performer_scenes(
     session: Session, *, team_id: str, user_id: str, now: datetime, limit: int = 100
 ) -> list[Scene]:
-    """A performer's intimate scenes on the schedule, from today on, in time order."""
+    """A performer's intimate scenes on the schedule, from today on, in time order (none of a
+    held production: it asks them nothing, `bot.roles`)."""
     since = now - timedelta(hours=12)  # today's scenes still count
     return list(
         session.scalars(
@@ -55,6 +56,7 @@ def performer_scenes(
             .join(Workspace, Workspace.id == Production.workspace_id)
             .where(
                 Workspace.team_id == team_id,
+                Production.held.is_(False),
                 CastEntry.slack_user_id == user_id,
                 Scene.intimacy.is_(True),
                 Scene.removed.is_(False),

@@ -9,7 +9,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.delivery.messages import Outgoing, request_message
+from bot.delivery import content
+from bot.delivery.content import Outgoing
+from handlers.blocks.messages import request_message
 from storage.db import session_scope
 from storage.models import CoordinatorRequest
 
@@ -24,7 +26,12 @@ def _shown(
         if request is None:
             return []
         return [
-            (post.channel_id, post.ts, request_message(post), len(post.acks))
+            (
+                post.channel_id,
+                post.ts,
+                request_message(content.request_message(post)),
+                len(post.acks),
+            )
             for post in request.posts
             if post.ts
         ]

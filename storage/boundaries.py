@@ -1,4 +1,7 @@
-"""The boundary checklist of a production, and performers' answers (encrypted, append-only)."""
+"""The boundary checklist of a production, and performers' answers (encrypted, append-only).
+
+An answer's kind is sealed like its boundaries (`BoundaryAnswer.kind_ct`): nothing here
+filters or groups answers by kind in SQL; callers read `answer.kind`, which opens it."""
 
 from __future__ import annotations
 
@@ -129,8 +132,8 @@ def record(
         scene_id=scene.id,
         performer_id=performer,
         revision=scene.revision,
-        kind=kind,
-        boundaries_ct=seal(session, boundaries.to_json()) if boundaries is not None else None,
+        kind_ct=seal(session, kind.value),
+        boundaries_ct=seal_boundaries(session, boundaries),
         at=now,
     )
     session.add(answer)
@@ -156,23 +159,44 @@ def boundaries_before(
     session: Session, *, scene_id: int, performer: str, before_id: int | None = None
 ) -> tuple[BoundaryAnswer, Boundaries] | None:
     """The performer's latest stated boundaries for the scene (any revision), or the latest
-    before answer `before_id`."""
+    before answer `before_id`. (Opened one by one, newest first: which answers state
+    boundaries is sealed too.)"""
     query = select(BoundaryAnswer).where(
-        BoundaryAnswer.scene_id == scene_id,
-        BoundaryAnswer.performer_id == performer,
-        BoundaryAnswer.boundaries_ct.is_not(None),
+        BoundaryAnswer.scene_id == scene_id, BoundaryAnswer.performer_id == performer
     )
     if before_id is not None:
         query = query.where(BoundaryAnswer.id < before_id)
-    answer = session.scalar(query.order_by(BoundaryAnswer.id.desc()).limit(1))
-    if answer is None:
-        return None
-    return answer, open_boundaries(session, answer)
+    for answer in session.scalars(query.order_by(BoundaryAnswer.id.desc())):
+        found = stated(session, answer)
+        if found is not None:
+            return answer, found
+    return None
+
+
+PAD = 2048
+"""Sealed boundaries are padded to a multiple of this many bytes, and an answer that states
+none (confirmed, talk, withdrawn) seals a padded `null`: whether an answer holds boundaries
+(that is, asked for changes) shows neither by a NULL nor by the length, up to boundaries of
+2 KiB of JSON (the default checklist with a note of well over 1,000 characters); longer ones
+say only that they are long."""
+
+
+def seal_boundaries(session: Session, boundaries: Boundaries | None) -> bytes:
+    text = "null" if boundaries is None else boundaries.to_json()
+    size = len(text.encode("utf-8"))
+    return seal(session, text + " " * (-size % PAD)) or b""
+
+
+def stated(session: Session, answer: BoundaryAnswer) -> Boundaries | None:
+    """The boundaries the answer states, or None (it states none)."""
+    text = unseal(session, answer.boundaries_ct)
+    data = json.loads(text) if text else None
+    return None if data is None else Boundaries.from_json(text or "")
 
 
 def open_boundaries(session: Session, answer: BoundaryAnswer) -> Boundaries:
-    text = unseal(session, answer.boundaries_ct)
-    return Boundaries.from_json(text) if text else Boundaries()
+    """The boundaries the answer states (empty when it states none)."""
+    return stated(session, answer) or Boundaries()
 
 
 def answers_for(session: Session, scene: Scene) -> dict[str, BoundaryAnswer]:

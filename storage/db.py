@@ -41,6 +41,9 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Deleted content is overwritten with zeros, not left in free pages: a purge
+            # (`storage.purge`) leaves nothing behind in the file.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -58,13 +61,14 @@ def _owner_only(database: Path) -> None:
             path.chmod(0o600)
 
 
-def open_database(settings: Settings) -> Engine:
-    """An engine on an up-to-date schema: the embedded SQLite default migrates itself;
-    PostgreSQL, shared by several instances, is migrated once by `closedset db upgrade`."""
+def open_database(settings: Settings, cipher: Cipher | None = None) -> Engine:
+    """An engine on an up-to-date schema: the embedded SQLite default migrates itself (with
+    `cipher`, for migrations that seal stored values); PostgreSQL, shared by several
+    instances, is migrated once by `closedset db upgrade`."""
     engine = make_engine(settings.database_url)
     try:
         if settings.is_sqlite:
-            upgrade(engine)
+            upgrade(engine, cipher=cipher)
         elif pending_migrations(engine):
             raise CliError("the database schema is out of date: run `closedset db upgrade` first.")
     except OperationalError as error:
@@ -91,15 +95,17 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
             raise
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, cipher: Cipher | None = None) -> Config:
+    """`cipher` reaches migrations that convert stored values (`config.attributes`)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
+    config.attributes["cipher"] = cipher
     return config
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(engine), revision)
+def upgrade(engine: Engine, revision: str = "head", *, cipher: Cipher | None = None) -> None:
+    command.upgrade(alembic_config(engine, cipher), revision)
 
 
 def pending_migrations(engine: Engine) -> bool:

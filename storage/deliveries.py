@@ -112,7 +112,8 @@ def sync_scene(
     held: bool | None = None,
 ) -> Plan:
     """Bring the scene's rows in line with the scene as it is now. The performers of a held
-    production (`storage.vouches`) are asked nothing: none of their rows is planned."""
+    production (`storage.vouches`) are asked nothing: none of their rows is planned, nor its
+    coordinators' escalations and short-notice warnings about them."""
     production = scene.production
     if held is None:
         held = is_held(session, production_id=production.id)
@@ -124,7 +125,11 @@ def sync_scene(
         removed=scene.removed,
         performers=() if held else performers_of(scene),
         coordinators=(
-            coordinators if coordinators is not None else coordinators_of(session, production.id)
+            ()
+            if held
+            else coordinators
+            if coordinators is not None
+            else coordinators_of(session, production.id)
         ),
         answered=answered_at(session, scene),
         changed=changed,

@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
 
 from bot.delivery.kinds import DeliveryKind as DeliveryKind  # re-exported: rows store it
 from bot.delivery.kinds import DeliveryStatus as DeliveryStatus
@@ -100,6 +100,9 @@ class Production(Base):
     """After this long, a check-in prompt left unanswered shows as "no answer"."""
     closure_after_minutes: Mapped[int] = mapped_column(Integer, default=240, server_default="240")
     """A scene counts as wrapped this long after its start, unless marked wrapped earlier."""
+    retention_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    """Answers, notes and planned content are kept this many days after the last shoot day
+    (`storage.purge`)."""
     """A request about a scene a performer answered within this long is offered a hold-back."""
     department_channels: Mapped[list[str]] = mapped_column(
         JSON().with_variant(JSONB(), "postgresql"), default=list, server_default="[]"
@@ -115,6 +118,11 @@ class Production(Base):
     closed_set_text: Mapped[str] = mapped_column(
         Text, default=CLOSED_SET_TEXT, server_default=CLOSED_SET_TEXT
     )
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """Nobody the workspace trusts has vouched for it yet: its performers are asked nothing
+    and it hears nothing from them (`bot.roles`, `storage.vouches`)."""
+    vouched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    vouched_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -331,8 +339,11 @@ class AnswerKind(enum.StrEnum):
 class BoundaryAnswer(Base):
     """One answer of one performer about one scene, at the scene's revision then. Answers are
     only ever added: the latest at the scene's current revision is the performer's state, and
-    `boundaries_ct` (encrypted JSON: checklist answers and free text) is set on CHANGES, making
-    it the performer's newest version of their boundaries for the scene."""
+    `boundaries_ct` (encrypted JSON: checklist answers and free text) states boundaries on
+    CHANGES, making it the performer's newest version of their boundaries for the scene. Every
+    answer has a `boundaries_ct`, padded (a sealed `null` when it states none: see
+    `storage.boundaries.PAD`), so which answers asked for changes shows neither by a NULL nor
+    by the length."""
 
     __tablename__ = "boundary_answer"
 
@@ -343,9 +354,27 @@ class BoundaryAnswer(Base):
     scene_id: Mapped[int] = mapped_column(ForeignKey("scene.id", ondelete="CASCADE"), index=True)
     performer_id: Mapped[str] = mapped_column(String(32), index=True)
     revision: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[AnswerKind] = mapped_column(_enum(AnswerKind))
+    kind_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    """The `AnswerKind`, sealed (`storage.boundaries.record`): what a performer answered is
+    never stored in plaintext beside who answered. Every kind seals to the same length (one
+    cipher block), so the length tells nothing either."""
     boundaries_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def kind(self) -> AnswerKind:
+        """The kind, opened with the cipher of the session the row belongs to (the one
+        `storage.secrets` uses; not imported from there, which imports this module)."""
+        cached = self.__dict__.get("_kind")
+        if cached is not None and cached[0] is self.kind_ct:
+            return cached[1]  # type: ignore[no-any-return]
+        session = object_session(self)
+        cipher = session.info.get("cipher") if session is not None else None
+        if cipher is None:
+            raise RuntimeError("the answer is not in a session made with a cipher")
+        kind = AnswerKind(cipher.decrypt(self.kind_ct))
+        self.__dict__["_kind"] = (self.kind_ct, kind)
+        return kind
 
 
 class Delivery(Base):
@@ -585,14 +614,67 @@ class InstallSecret(Base):
     secret_ct: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class PurgeRun(Base):
+    """A day the daily retention purge ran (`storage.purge.purge_daily`): inserting the day's
+    row is the claim that makes the purge run once a day across instances."""
+
+    __tablename__ = "purge_run"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    instance: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SlackInstallation(Base):
+    """The app installed in one workspace (OAuth mode, `bot.installations`): its bot token, and
+    for rotating tokens the refresh token and expiry. One row per workspace: a reinstall
+    updates it. Tokens are sealed like answers (`storage.secrets`). Kept by team id alone, with
+    no key to `workspace`: a workspace gets its row there at its first production."""
+
+    __tablename__ = "slack_installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), unique=True)
+    team_name: Mapped[str | None] = mapped_column(String(200))
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    enterprise_name: Mapped[str | None] = mapped_column(String(200))
+    app_id: Mapped[str | None] = mapped_column(String(32))
+    bot_id: Mapped[str | None] = mapped_column(String(32))
+    bot_user_id: Mapped[str | None] = mapped_column(String(32))
+    bot_scopes: Mapped[str | None] = mapped_column(String(1000))
+    bot_token_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    bot_refresh_token_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bot_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    installer_id: Mapped[str | None] = mapped_column(String(32))
+    user_token_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    user_refresh_token_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    user_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_scopes: Mapped[str | None] = mapped_column(String(1000))
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OAuthState(Base):
+    """A state issued for one "Add to Slack" visit: consumed once, before it expires."""
+
+    __tablename__ = "oauth_state"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 ENCRYPTED_COLUMNS: tuple[tuple[type[Base], tuple[str, ...]], ...] = (
     (Scene, ("planned_content_ct", "synopsis_ct")),
     (PendingImport, ("payload_ct",)),
-    (BoundaryAnswer, ("boundaries_ct",)),
+    (BoundaryAnswer, ("kind_ct", "boundaries_ct")),
     (PrivateNote, ("text_ct",)),
     (RequestVersion, ("text_ct",)),
     (CheckinAnswer, ("answer_ct",)),
     (ClosureAnswer, ("answer_ct",)),
     (InstallSecret, ("secret_ct",)),
+    (
+        SlackInstallation,
+        ("bot_token_ct", "bot_refresh_token_ct", "user_token_ct", "user_refresh_token_ct"),
+    ),
 )
 """Every column holding ciphertext, for key rotation (`closedset db reencrypt`)."""

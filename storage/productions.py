@@ -142,6 +142,7 @@ def save_setup(
     production.closed_set_text = setup.closed_set_text
     production.checkin_window_minutes = int(setup.checkin_window.total_seconds() // 60)
     production.closure_after_minutes = int(setup.closure_after.total_seconds() // 60)
+    production.retention_days = setup.retention_days
     production.updated_at = now
     session.flush()
     for role, users in (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,25 @@ def seal(session: Session, text: str | None) -> bytes | None:
 
 def unseal(session: Session, token: bytes | None) -> str | None:
     return None if token is None else cipher_of(session).decrypt(token)
+
+
+STAMP_WIDTH = 6
+"""Values sealed with a time are padded to this many characters, so every check-in answer
+("good", "adjust", "pause") seals to the same length."""
+
+
+def seal_stamped(session: Session, value: str, at: datetime) -> bytes:
+    """`value` and the time it was given, sealed together: for answers whose time must not
+    sit in plaintext beside who gave them (see `bot.checkins.record`)."""
+    return cipher_of(session).encrypt(
+        f"{value:<{STAMP_WIDTH}}@{at.astimezone(UTC).isoformat(timespec='microseconds')}"
+    )
+
+
+def open_stamped(session: Session, token: bytes) -> tuple[str, datetime | None]:
+    """The value and its time from `seal_stamped` (None for a value sealed without one)."""
+    value, _, at = cipher_of(session).decrypt(token).partition("@")
+    return value.strip(), datetime.fromisoformat(at) if at else None
 
 
 def opaque_key(session: Session, key: str) -> str:

@@ -30,6 +30,7 @@ from bot.delivery.dispatch import Dispatcher, Result
 from bot.deps import Deps, Services
 from bot.server import HttpServer, wsgi_app
 from bot.worker import Worker
+from handlers.blocks.messages import render
 from storage.db import make_engine, make_session_factory, upgrade
 from tests.support import privacy
 from tests.support.signing import SlackSender
@@ -170,7 +171,7 @@ def running_app(
     clock = FixedClock(NOW)
     # Slack's limits times 100: a day of messages to the same few people in seconds
     client = make_client(token=BOT_TOKEN, base_url=standin.api_url, rate_scale=100)
-    dispatcher = Dispatcher(Services(session_factory, clock), client, threads=4)
+    dispatcher = Dispatcher(Services(session_factory, clock), client, render=render, threads=4)
     jobs = Worker(
         Services(session_factory, clock),
         client,

@@ -22,6 +22,7 @@ from bot.clock import FixedClock
 from bot.delivery.dispatch import Dispatcher, Result
 from bot.deps import Services
 from bot.ratelimit import Limit, PacedWebClient, Pacer
+from handlers.blocks.messages import render
 from storage import deliveries
 from storage.db import session_scope
 from storage.models import Delivery, DeliveryKind, DeliveryStatus, DispatcherInstance, Production
@@ -58,7 +59,9 @@ def dispatcher_for(
 ) -> Dispatcher:
     client = make_client(token=BOT_TOKEN, base_url=standin.api_url)
     client.timeout = timeout
-    dispatcher = Dispatcher(Services(session_factory, clock), client, instance=instance, threads=4)
+    dispatcher = Dispatcher(
+        Services(session_factory, clock), client, render=render, instance=instance, threads=4
+    )
     if pacer is not None:
         assert isinstance(dispatcher.client, PacedWebClient)
         dispatcher.client.pacer = pacer
@@ -161,7 +164,7 @@ def test_the_engine_posts_through_a_paced_client_that_does_not_retry(
     session_factory: sessionmaker[Session], clock: FixedClock, standin: SlackStandIn
 ) -> None:
     given = make_client(token=BOT_TOKEN, base_url=standin.api_url)
-    dispatcher = Dispatcher(Services(session_factory, clock), given)
+    dispatcher = Dispatcher(Services(session_factory, clock), given, render=render)
     assert isinstance(given, PacedWebClient) and given.retry_handlers
     assert isinstance(dispatcher.client, PacedWebClient)
     assert dispatcher.client.retry_handlers == [] and dispatcher.client.pacer is given.pacer

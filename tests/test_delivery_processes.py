@@ -31,6 +31,7 @@ from bot.delivery.plan import Timing
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Services
 from bot.reminders import Offset
+from handlers.blocks.messages import render
 from storage import deliveries
 from storage.db import make_engine, session_scope, upgrade
 from storage.models import Delivery, DeliveryKind, DeliveryStatus, Production, Scene
@@ -351,7 +352,7 @@ def test_an_instance_busy_sending_for_longer_than_stale_after_is_not_taken_for_d
 
     def dispatcher(instance: str) -> Dispatcher:
         client = make_client(token=BOT_TOKEN, base_url=standin.api_url)
-        return Dispatcher(services, client, instance=instance, threads=4)
+        return Dispatcher(services, client, render=render, instance=instance, threads=4)
 
     busy = DeliveryScheduler(dispatcher("busy"), sweep_seconds=0.2)
     other = dispatcher("other")

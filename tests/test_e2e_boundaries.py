@@ -24,7 +24,7 @@ from storage.db import session_scope
 from storage.models import AnswerKind, BoundaryAnswer, ChecklistItem, Delivery, DeliveryKind, Scene
 from tests.conftest import NOW, RunningApp
 from tests.support import privacy
-from tests.support.e2e import blocks_text, button_value
+from tests.support.e2e import Submitted, blocks_text, button_value, submit
 from tests.support.signing import checkboxes, plain, radio, timepicker
 from tests.support.world import AD, COORDINATOR, PLANNED, build
 
@@ -79,19 +79,18 @@ def opened(app: RunningApp, before: int) -> dict[str, Any]:
     return view
 
 
-def review_and_confirm(app: RunningApp, user_id: str) -> Any:
+def review_and_confirm(app: RunningApp, user_id: str) -> Submitted:
     before = len(app.standin.calls("views.open"))
     click(app, user_id, BoundaryAction.REVIEW, prompt(app, user_id))
     view = opened(app, before)
     assert view["callback_id"] == ConfirmView.CALLBACK
-    response = app.slack.view_submission(
+    return submit(
+        app,
         user_id=user_id,
         callback_id=ConfirmView.CALLBACK,
         values={},
         private_metadata=view["private_metadata"],
     )
-    assert response.status == 200
-    return response.json()
 
 
 def coordinator_notices(app: RunningApp, count: int) -> list[dict[str, Any]]:
@@ -137,13 +136,14 @@ def test_a_performer_confirms_and_the_coordinator_sees_who_only_in_the_modal(
     click(asked, P1, BoundaryAction.REVIEW, prompt(asked, P1))
     review = json.dumps(opened(asked, before), ensure_ascii=False)
     assert PLANNED in review  # what is planned: in the modal, for the performer
-    answer = asked.slack.view_submission(
+    answer = submit(
+        asked,
         user_id=P1,
         callback_id=ConfirmView.CALLBACK,
         values={},
         private_metadata=json.loads(review)["private_metadata"],
-    ).json()
-    assert answer["response_action"] == "update" and "Thank you" in json.dumps(answer)
+    )
+    assert answer.saving and "Thank you" in answer.text
     assert answers(asked) == [(P1, AnswerKind.CONFIRMED)]
     # The prompt is updated in place, saying the same whatever the answer was.
     update = asked.standin.wait_for("chat.update")[-1].params
@@ -167,7 +167,7 @@ def test_a_performer_confirms_and_the_coordinator_sees_who_only_in_the_modal(
 def test_confirming_twice_records_once_and_says_so(asked: RunningApp) -> None:
     review_and_confirm(asked, P1)
     second = review_and_confirm(asked, P1)
-    assert "already confirmed" in json.dumps(second)
+    assert "already confirmed" in second.text
     assert answers(asked) == [(P1, AnswerKind.CONFIRMED)]
     coordinator_notices(asked, 1)
     asked.dispatch()
@@ -189,13 +189,14 @@ def test_asking_for_changes_records_a_new_version_and_the_coordinator_sees_the_d
             b["block_id"]: {VALUE: radio(choices.get(i, "ok"))} for i, b in enumerate(items)
         }
         values[ChangesView.NOTE] = {VALUE: plain(note)}
-        response = asked.slack.view_submission(
+        response = submit(
+            asked,
             user_id=P2,
             callback_id=ChangesView.CALLBACK,
             values=values,
             private_metadata=view["private_metadata"],
         )
-        assert response.status == 200 and "Thank you" in response.text
+        assert "Thank you" in response.text
 
     send({0: "not_ok", 3: "talk"}, "I'd rather keep my shirt on")
     [first] = coordinator_notices(asked, 1)
@@ -267,7 +268,8 @@ def test_a_stale_button_is_answered_politely_and_records_nothing(asked: RunningA
     # The coordinator changes what is planned: revision 2, the old buttons are stale.
     with session_scope(asked.session_factory) as session:
         scene_id = session.scalar(select(Scene.id))
-    asked.slack.view_submission(
+    submit(
+        asked,
         user_id=COORDINATOR,
         callback_id=SceneView.CALLBACK,
         values={
@@ -359,17 +361,18 @@ def test_the_coordinator_edits_the_checklist(asked: RunningApp) -> None:
     view = opened(asked, before)
     assert "Kissing" in json.dumps(view)
 
-    def save(text: str) -> Any:
-        return asked.slack.view_submission(
+    def save(text: str) -> Submitted:
+        return submit(
+            asked,
             user_id=COORDINATOR,
             callback_id=ChecklistView.CALLBACK,
             values={ChecklistView.ITEMS: {VALUE: plain(text)}},
             private_metadata=view["private_metadata"],
         )
 
-    duplicate = save("Kissing\nkissing").json()
-    assert duplicate["response_action"] == "errors" and "twice" in json.dumps(duplicate)
-    assert save("Kissing\n- Touch above the waist\nStage combat").status == 200
+    duplicate = save("Kissing\nkissing")
+    assert "twice" in duplicate.errors[ChecklistView.ITEMS] and duplicate.view is None
+    assert "Saved: 3 item(s)" in save("Kissing\n- Touch above the waist\nStage combat").text
     with session_scope(asked.session_factory) as session:
         active = list(
             session.scalars(

@@ -22,7 +22,7 @@ from bot.ids import (
 from storage.db import session_scope
 from storage.models import AnswerKind, BoundaryAnswer, CheckinAnswer, ClosureAnswer
 from tests.conftest import NOW, RunningApp
-from tests.support.e2e import blocks_text, button_value
+from tests.support.e2e import blocks_text, button_value, submit
 from tests.support.signing import plain, radio
 from tests.support.world import AD, COORDINATOR, build
 
@@ -83,7 +83,8 @@ def test_a_round_with_three_performers_good_adjust_and_pause(on_set: RunningApp)
     form = on_set.standin.wait_for("views.open", count=before + 1)[-1].json("view")
     assert form["callback_id"] == ChangesView.CALLBACK
     items = [b for b in form["blocks"] if b.get("block_id", "").startswith(ChangesView.ITEM)]
-    submitted = on_set.slack.view_submission(
+    submitted = submit(
+        on_set,
         user_id=P2,
         callback_id=ChangesView.CALLBACK,
         values={
@@ -128,7 +129,7 @@ def test_a_round_with_three_performers_good_adjust_and_pause(on_set: RunningApp)
     assert "Need a pause" in modal
     with session_scope(on_set.session_factory) as session:
         assert session.scalar(select(func.count()).select_from(CheckinAnswer)) == 3
-        kinds = list(session.scalars(select(BoundaryAnswer.kind)))
+        kinds = [a.kind for a in session.scalars(select(BoundaryAnswer))]
     assert kinds == [AnswerKind.CHANGES]  # the adjust form: a new version of P2's boundaries
     assert posts_to(on_set, COORDINATOR, "Boundary update — scene 42A")
 

@@ -27,6 +27,7 @@ from tests.support.e2e import (
     plain,
     production,
     reply,
+    submit,
     upload,
 )
 from tests.support.signing import checkboxes, timepicker
@@ -34,7 +35,7 @@ from tests.support.signing import checkboxes, timepicker
 
 def _ready(app: RunningApp) -> None:
     add_people(app.standin)
-    assert open_and_submit_setup(app).json()["response_action"] == "update"
+    assert "Night Shift* is set up" in open_and_submit_setup(app).text
 
 
 def _with_schedule(app: RunningApp) -> None:
@@ -87,7 +88,7 @@ def test_setup_creates_production_and_makes_first_person_coordinator(app: Runnin
     response = open_and_submit_setup(
         app, **{SetupView.COORDINATORS: {"type": "multi_users_select", "selected_users": []}}
     )
-    assert response.json()["response_action"] == "update"
+    assert response.saving and "Night Shift* is set up" in response.text
     made = production(app)
     assert made.time_zone == "Europe/London" and made.lead_minutes == 48 * 60
     with app.session_factory() as session:
@@ -108,11 +109,11 @@ def test_setup_errors_are_shown_in_the_modal(app: RunningApp) -> None:
             SetupView.ESCALATION: plain("soon"),
         },
     )
-    body = response.json()
-    assert body["response_action"] == "errors"
-    assert "Mars/Olympus" in body["errors"][SetupView.ZONE]
-    assert "shorter than the lead time" in body["errors"][SetupView.NUDGE]
-    assert "not a duration" in body["errors"][SetupView.ESCALATION]
+    errors = response.errors
+    assert "Mars/Olympus" in errors[SetupView.ZONE]
+    assert "shorter than the lead time" in errors[SetupView.NUDGE]
+    assert "not a duration" in errors[SetupView.ESCALATION]
+    assert response.view is None and not app.standin.calls("views.update")
     with app.session_factory() as session:
         assert session.scalar(select(Member)) is None  # nothing saved
 
@@ -134,13 +135,15 @@ def test_forged_setup_submission_by_non_coordinator_changes_nothing(app: Running
     from bot.meta import pack
     from tests.support.e2e import setup_values
 
-    response = app.slack.view_submission(
+    refused = submit(
+        app,
         user_id=AD,
         callback_id=SetupView.CALLBACK,
         private_metadata=pack("setup", p=made.id),
         values=setup_values(**{SetupView.NAME: plain("Hijacked")}),
     )
-    assert response.json()["response_action"] == "errors"
+    assert refused.view is not None and "Only a coordinator or admin" in refused.text
+    assert refused.view.get("callback_id") != SetupView.CALLBACK  # a notice, not the form
     assert production(app).name == "Night Shift"
 
 
@@ -310,7 +313,8 @@ def test_scene_intake_sets_content_intimacy_and_exact_time(app: RunningApp) -> N
     app.standin.clear()
     opened = open_modal(app, "scene 43", COORDINATOR)
     assert opened["callback_id"] == SceneView.CALLBACK
-    response = app.slack.view_submission(
+    saved = submit(
+        app,
         user_id=COORDINATOR,
         callback_id=SceneView.CALLBACK,
         private_metadata=opened["private_metadata"],
@@ -321,7 +325,7 @@ def test_scene_intake_sets_content_intimacy_and_exact_time(app: RunningApp) -> N
             SceneView.START: {"value": timepicker("17:15")},
         },
     )
-    assert response.status == 200 and not response.body.strip(b"{}")
+    assert saved.saving and "Scene 43 is saved" in saved.text
     # A later import with other values keeps what the coordinator set.
     revised = SCHEDULE_CSV.replace("16:00,INT. KITCHEN,3,no", "16:30,INT. PANTRY,3,no")
     preview = upload(app, revised, "s2.csv")
@@ -348,14 +352,24 @@ def test_scene_intake_refuses_a_time_skipped_by_dst(app: RunningApp) -> None:
         app, upload(app, "Scene,Date,Time\n7,2026-03-29,09:00\n", "s.csv"), ImportAction.APPLY
     )
     opened = open_modal(app, "scene 7", COORDINATOR)
-    body = app.slack.view_submission(
+    refused = submit(
+        app,
         user_id=COORDINATOR,
         callback_id=SceneView.CALLBACK,
         private_metadata=opened["private_metadata"],
         values={SceneView.START: {"value": timepicker("01:30")}},
-    ).json()
-    assert body["response_action"] == "errors"
-    assert "does not exist" in body["errors"][SceneView.START]
+    )
+    # The time is checked against the scene's day in the job: the form comes back, as entered,
+    # saying what to change.
+    assert refused.view is not None and refused.view["callback_id"] == SceneView.CALLBACK
+    assert "Start time" in refused.text and "does not exist" in refused.text
+    start = next(b for b in refused.view["blocks"] if b.get("block_id") == SceneView.START)
+    assert start["element"]["initial_time"] == "01:30"
+    with app.session_factory() as session:
+        scene = session.scalar(select(Scene).where(Scene.number == "7"))
+        assert (
+            scene is not None and scene.revision == 1 and not scene.planned_content_by_coordinator
+        )
 
 
 USS_CAST = CAST_CSV + "4,Potter,Lionel Bar,U0PERF0004\n"
@@ -382,11 +396,15 @@ def test_uss_upload_picks_stripboard_and_estimates_times(app: RunningApp) -> Non
     app.standin.clear()
     opened = open_modal(app, "scene 2", COORDINATOR)
     assert "estimated" in json.dumps(opened["blocks"])
-    app.slack.view_submission(
-        user_id=COORDINATOR,
-        callback_id=SceneView.CALLBACK,
-        private_metadata=opened["private_metadata"],
-        values={SceneView.START: {"value": timepicker("11:00")}},
+    assert (
+        "is saved"
+        in submit(
+            app,
+            user_id=COORDINATOR,
+            callback_id=SceneView.CALLBACK,
+            private_metadata=opened["private_metadata"],
+            values={SceneView.START: {"value": timepicker("11:00")}},
+        ).text
     )
     again = blocks_text(upload(app, uss, "film.uss", text="White - Shooting Order"))
     assert "No changes" in again

@@ -20,7 +20,7 @@ from storage.models import AnswerKind, Production, Role, Scene
 from storage.productions import set_members
 from tests.conftest import NOW, RunningApp
 from tests.support import privacy
-from tests.support.e2e import button_value
+from tests.support.e2e import button_value, home_view
 from tests.support.world import AD, COORDINATOR, TEAM, build
 
 P1, P2, P3 = "U0PERF0001", "U0PERF0002", "U0PERF0003"
@@ -67,14 +67,7 @@ def answered(app: RunningApp) -> RunningApp:
 
 
 def home_of(app: RunningApp, user_id: str) -> str:
-    before = len(app.standin.calls("views.publish"))
-    response = app.slack.event({"type": "app_home_opened", "user": user_id, "tab": "home"})
-    assert response.status == 200
-    calls = app.standin.wait_for("views.publish", count=before + 1)
-    mine = [c for c in calls if c.params["user_id"] == user_id]
-    view = mine[-1].json("view")
-    assert view["type"] == "home" and len(view["blocks"]) <= 100
-    return json.dumps(view, ensure_ascii=False)
+    return json.dumps(home_view(app, user_id), ensure_ascii=False)
 
 
 def absent(view: str, *words: str) -> None:

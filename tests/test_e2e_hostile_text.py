@@ -61,8 +61,8 @@ def test_names_sets_and_cells_from_files_and_people_are_shown_as_text(app: Runni
             SetupView.NAME: plain(NAME),
             SetupView.CLOSED_SET_TEXT: plain(f"Robes ready {PING} {MENTION}"),
         },
-    ).json()
-    assert _escaped(NAME) in json.dumps(done["view"], ensure_ascii=False)  # the modal's answer
+    )
+    assert _escaped(NAME) in json.dumps(done.view, ensure_ascii=False)  # the modal's answer
     preview = upload(app, CAST, f"cast {PING}.csv")
     assert f"Lena {_escaped(PING)}" in " ".join(mrkdwn_texts("chat.postMessage", preview))
     click_import(app, preview, ImportAction.APPLY)

@@ -33,7 +33,8 @@ from storage.models import (
 from storage.secrets import unseal
 from tests.conftest import NOW, RunningApp
 from tests.support import privacy
-from tests.support.e2e import blocks_text, button_value
+from tests.support.e2e import Submitted, blocks_text, button_value
+from tests.support.e2e import submit as submit_view
 from tests.support.signing import checkboxes, plain, radio, static
 from tests.support.world import AD, COORDINATOR, build
 
@@ -83,16 +84,24 @@ def values(
     }
 
 
-def submit(app: RunningApp, view: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-    response = app.slack.view_submission(
+def submit(app: RunningApp, view: dict[str, Any], state: dict[str, Any]) -> Submitted:
+    return submit_view(
+        app,
         user_id=COORDINATOR,
         callback_id=RequestView.CALLBACK,
         values=state,
         private_metadata=view["private_metadata"],
     )
-    assert response.status == 200
-    answer: dict[str, Any] = response.json()
-    return answer
+
+
+def form_again(submitted: Submitted, text: str) -> str:
+    """The request form shown again, as it was filled in, with what to fix above it."""
+    assert submitted.view is not None and submitted.view["callback_id"] == RequestView.CALLBACK
+    problem = submitted.view["blocks"][0]
+    assert problem["type"] == "context"
+    field = next(b for b in submitted.view["blocks"] if b.get("block_id") == RequestView.TEXT)
+    assert field["element"]["initial_value"] == text
+    return json.dumps(problem, ensure_ascii=False)
 
 
 def channel_posts(app: RunningApp, wait_for: int = 0) -> list[dict[str, Any]]:
@@ -122,7 +131,7 @@ def test_a_coordinator_posts_to_two_channels_as_the_intimacy_coordinator(
     channels = next(b for b in view["blocks"] if b.get("block_id") == RequestView.CHANNELS)
     assert channels["element"]["initial_conversations"] == [WARDROBE, CAMERA]
     answer = submit(ready, view, values("Closed-set robes ready between takes, please."))
-    assert answer["response_action"] == "update" and "being posted" in json.dumps(answer)
+    assert answer.saving and "being posted" in answer.text
     posts = channel_posts(ready, 2)
     assert sorted(p["channel"] for p in posts) == [CAMERA, WARDROBE]
     for post in posts:
@@ -142,15 +151,15 @@ def test_only_a_coordinator_can_post_a_request(ready: RunningApp) -> None:
     assert ready.standin.calls("views.open") == []
 
 
-def test_a_request_naming_a_performer_is_refused_on_the_text_field(ready: RunningApp) -> None:
+def test_a_request_naming_a_performer_is_refused_with_the_form_kept(ready: RunningApp) -> None:
     view = open_request(ready)
-    answer = submit(ready, view, values("Please have a robe ready for Jane after the take."))
-    assert answer["response_action"] == "errors"
-    assert list(answer["errors"]) == [RequestView.TEXT]
-    assert "'Jane' is the name of a performer" in answer["errors"][RequestView.TEXT]
+    typed = "Please have a robe ready for Jane after the take."
+    answer = submit(ready, view, values(typed))
+    assert answer.saving  # names are the cast's, read from the database after the ack
+    assert "'Jane' is the name of a performer" in form_again(answer, typed)
     for text in ("A robe for Lena's scene", "ping <@U0PERF0002> about it", "mail bob@example.com"):
         refused = submit(ready, view, values(text))
-        assert list(refused["errors"]) == [RequestView.TEXT], text
+        assert "performer" in form_again(refused, text), text
     assert requests_in_db(ready) == 0
     assert channel_posts(ready) == []
 
@@ -159,15 +168,17 @@ def test_a_pronoun_warning_is_acknowledged_and_then_posted(ready: RunningApp) ->
     view = open_request(ready)
     state = values("She would like the monitors turned away.", scene=scene_id(ready, "42A"))
     shown = submit(ready, view, state)
-    assert shown["response_action"] == "update"
-    again = shown["view"]
-    assert "may point at one performer" in json.dumps(again)
+    again = shown.view
+    assert again is not None and "may point at one performer" in json.dumps(again)
     assert RequestView.CONFIRM in [b.get("block_id") for b in again["blocks"]]
-    # Not ticked: refused on the box.
+    # Not ticked: the form again, saying to tick the box.
     unticked = submit(ready, again, state)
-    assert list(unticked["errors"]) == [RequestView.CONFIRM]
+    assert "Post anyway" in form_again(unticked, state[RequestView.TEXT][VALUE]["value"])
+    assert unticked.view is not None
+    assert RequestView.CONFIRM in [b.get("block_id") for b in unticked.view["blocks"]]
+    assert requests_in_db(ready) == 0
     ticked = submit(ready, again, {**state, RequestView.CONFIRM: {VALUE: checkboxes(["yes"])}})
-    assert ticked["response_action"] == "update" and "being posted" in json.dumps(ticked)
+    assert "being posted" in ticked.text
     posts = channel_posts(ready, 2)
     assert len(posts) == 2 and "scene 42A" in blocks_text(posts[0])
 
@@ -176,10 +187,10 @@ def test_a_small_cast_is_offered_a_standing_requirement(ready: RunningApp) -> No
     view = open_request(ready)
     state = values("Robes warmed before each take.", scene=scene_id(ready, "50"))
     shown = submit(ready, view, state)
-    assert "The scene has 2 performers" in json.dumps(shown)
+    assert shown.view is not None and "The scene has 2 performers" in shown.text
     submit(
         ready,
-        shown["view"],
+        shown.view,
         {**state, RequestView.STANDING: {VALUE: radio("standing")}},
     )
     posts = channel_posts(ready, 2)
@@ -194,7 +205,8 @@ def note_from(app: RunningApp, text: str, scene: int | None) -> None:
     app.slack.command("note", user_id=P1)
     view = app.standin.wait_for("views.open", count=before + 1)[-1].json("view")
     assert view["callback_id"] == NoteView.CALLBACK
-    response = app.slack.view_submission(
+    response = submit_view(
+        app,
         user_id=P1,
         callback_id=NoteView.CALLBACK,
         values={
@@ -203,7 +215,7 @@ def note_from(app: RunningApp, text: str, scene: int | None) -> None:
         },
         private_metadata=view["private_metadata"],
     )
-    assert response.status == 200 and "only with them" in response.text
+    assert response.saving and "only with them" in response.text
 
 
 def coordinator_message(app: RunningApp, starting: str) -> dict[str, Any]:
@@ -247,9 +259,9 @@ def test_a_note_becomes_a_request_without_the_performer_and_is_held_back(
     state = values(note, scene=scene_id(ready, "42A"))
     shown_again = submit(ready, pushed, state)
     # The note was written moments ago about this scene: hold it back (the default choice).
-    assert "Hold it back until" in json.dumps(shown_again)
-    held = submit(ready, shown_again["view"], {**state, RequestView.HOLD: {VALUE: radio("hold")}})
-    assert "will be posted at" in json.dumps(held)
+    assert shown_again.view is not None and "Hold it back until" in shown_again.text
+    held = submit(ready, shown_again.view, {**state, RequestView.HOLD: {VALUE: radio("hold")}})
+    assert "will be posted at" in held.text
     ready.dispatch()
     assert channel_posts(ready) == []
     ready.clock.advance(timedelta(minutes=31))  # past the quiet time and its random minutes
@@ -328,14 +340,20 @@ def test_editing_and_withdrawing_update_the_posts_and_keep_history(ready: Runnin
         value=button_value(listing, RequestAction.EDIT),
     )
     edit = ready.standin.wait_for("views.open", count=before + 1)[-1].json("view")
-    refused = ready.slack.view_submission(
+    refused = submit_view(
+        ready,
         user_id=COORDINATOR,
         callback_id=EditRequestView.CALLBACK,
         values={EditRequestView.TEXT: {VALUE: plain("Robes for Bob")}},
         private_metadata=edit["private_metadata"],
-    ).json()
-    assert list(refused["errors"]) == [EditRequestView.TEXT]
-    saved = ready.slack.view_submission(
+    )
+    # The edit form again, the new text kept, the refusal above it.
+    assert refused.view is not None and refused.view["callback_id"] == EditRequestView.CALLBACK
+    assert refused.view["blocks"][0]["type"] == "context" and "Bob" in refused.text
+    field = next(b for b in refused.view["blocks"] if b.get("block_id") == EditRequestView.TEXT)
+    assert field["element"]["initial_value"] == "Robes for Bob"
+    saved = submit_view(
+        ready,
         user_id=COORDINATOR,
         callback_id=EditRequestView.CALLBACK,
         values={EditRequestView.TEXT: {VALUE: plain("Warm robes ready between takes.")}},
@@ -382,7 +400,7 @@ def test_a_held_request_withdrawn_before_its_time_is_never_posted(ready: Running
             "selected_date_time": int((NOW + timedelta(hours=2)).timestamp()),
         }
     }
-    assert "will be posted at" in json.dumps(submit(ready, view, state))
+    assert "will be posted at" in submit(ready, view, state).text
     ready.slack.command("requests", user_id=COORDINATOR)
     listing = ready.standin.wait_for("response_url")[-1].params
     ready.slack.block_action(

@@ -11,9 +11,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.ids import BoundaryAction, ImportAction, RoleAction, SetupView
+from bot.ids import BoundaryAction, ImportAction, NoteView, RoleAction, SetupView
 from bot.meta import pack
-from storage.models import AuditEvent, CastEntry, Delivery, DeliveryKind, Member, Role, Scene
+from storage.models import (
+    AuditEvent,
+    CastEntry,
+    Delivery,
+    DeliveryKind,
+    Member,
+    PrivateNote,
+    Role,
+    Scene,
+)
 from tests.conftest import RunningApp
 from tests.support.e2e import (
     AD,
@@ -26,9 +35,10 @@ from tests.support.e2e import (
     open_modal,
     production,
     setup_values,
+    submit,
     upload,
 )
-from tests.support.signing import users
+from tests.support.signing import plain, users
 
 ADMIN = "U0ADMIN001"
 AD2 = "U0ADAD0002"
@@ -109,7 +119,7 @@ def test_people_added_are_told_and_an_admin_cannot_name_coordinators(app: Runnin
     for user_id in (ADMIN, AD2, EVIL):
         app.standin.add_user(user_id, user_id.lower())
     setup = {SetupView.ADMINS: users([ADMIN])}
-    assert open_and_submit_setup(app, **setup).json()["response_action"] == "update"
+    assert "is set up" in open_and_submit_setup(app, **setup).text
 
     told = dms(app, AD, "You were added to Night Shift")[-1]
     assert "as assistant director, by <@U0COORD001>" in text_of(told)
@@ -121,25 +131,27 @@ def test_people_added_are_told_and_an_admin_cannot_name_coordinators(app: Runnin
 
     # The admin may not make themselves coordinator, nor anyone else...
     opened = open_modal(app, "setup", ADMIN)
-    response = app.slack.view_submission(
+    response = submit(
+        app,
         user_id=ADMIN,
         callback_id=SetupView.CALLBACK,
         private_metadata=opened["private_metadata"],
         values=setup_values(**setup, **{SetupView.COORDINATORS: users([COORDINATOR, ADMIN])}),
     )
-    body = response.json()
-    assert body["response_action"] == "errors"
-    assert "Only a coordinator" in body["errors"][SetupView.COORDINATORS]
+    # Who may change whom is the database's to say: the form comes back saying so.
+    assert response.view is not None and response.view["callback_id"] == SetupView.CALLBACK
+    assert "Only a coordinator" in json.dumps(response.view["blocks"][0])
     assert roles_of(app, ADMIN) == {(ADMIN, Role.ADMIN)}
 
     # ...but may change the ADs: the coordinator hears of it, the new AD is told who did it.
-    response = app.slack.view_submission(
+    response = submit(
+        app,
         user_id=ADMIN,
         callback_id=SetupView.CALLBACK,
         private_metadata=opened["private_metadata"],
         values=setup_values(**setup, **{SetupView.ADS: users([AD, AD2])}),
     )
-    assert response.json()["response_action"] == "update"
+    assert "was updated" in response.text
     assert "by <@U0ADMIN001>" in text_of(dms(app, AD2, "You were added to Night Shift")[-1])
     change = text_of(dms(app, COORDINATOR, "People changed in Night Shift")[-1])
     assert "by <@U0ADMIN001>" in change and "<@U0ADAD0002> added as assistant director" in change
@@ -192,7 +204,7 @@ def test_a_look_alike_production_asks_nothing_until_someone_trusted_vouches(
         SetupView.COORDINATORS: users([EVIL]),
         SetupView.ADS: users([]),
     }
-    assert open_and_submit_setup(app, EVIL, **look_alike).json()["response_action"] == "update"
+    assert "is set up" in open_and_submit_setup(app, EVIL, **look_alike).text
     held = text_of(dms(app, EVIL, "Night Shift 2: performers are asked nothing yet")[-1])
     assert "vouches for it" in held
 
@@ -234,13 +246,14 @@ def test_a_look_alike_production_asks_nothing_until_someone_trusted_vouches(
         if c.params["channel"] == P1 and "Boundary check" in str(c.params["text"])
     ]
     opened = open_modal(app, "setup Night Shift 2", COORDINATOR)
-    response = app.slack.view_submission(
+    response = submit(
+        app,
         user_id=COORDINATOR,
         callback_id=SetupView.CALLBACK,
         private_metadata=opened["private_metadata"],
         values=setup_values(**look_alike),
     )
-    assert response.json()["response_action"] == "update"
+    assert "was updated" in response.text
     app.dispatch()
     prompt = text_of(dms(app, P1, "Boundary check — scene 42A")[-1])
     assert "Night Shift 2 · coordinated by <@U0EVIL0001>" in prompt
@@ -265,3 +278,97 @@ def test_a_workspace_admin_vouches_for_the_production_they_set_up(app: RunningAp
             )
         ).all()
     assert vouched == [{"why": "workspace admin"}]
+
+
+def _home_of(app: RunningApp, user_id: str) -> dict[str, Any]:
+    """The Home tab published for `user_id` after they open it."""
+
+    def mine() -> list[Any]:
+        return [c for c in app.standin.calls("views.publish") if c.params["user_id"] == user_id]
+
+    before = len(mine())
+    opened = app.slack.event({"type": "app_home_opened", "user": user_id, "tab": "home"})
+    assert opened.status == 200
+    published = _until(lambda: mine()[before:], f"the Home of {user_id}")
+    view: dict[str, Any] = published[-1].json("view")
+    return view
+
+
+def _action_ids(view: dict[str, Any]) -> set[str]:
+    return {e.get("action_id", "") for b in view["blocks"] for e in b.get("elements", [])}
+
+
+def test_a_held_production_gathers_nothing_home_notes_or_escalations(app: RunningApp) -> None:
+    add_people(app.standin)
+    app.standin.add_user(EVIL, "evil")
+    open_and_submit_setup(app)  # the real one, first in the workspace
+    look_alike = {
+        SetupView.NAME: {"type": "plain_text_input", "value": "Night Shift 2"},
+        SetupView.COORDINATORS: users([EVIL]),
+        SetupView.ADS: users([]),
+    }
+    open_and_submit_setup(app, EVIL, **look_alike)
+    click_import(app, upload(app, CAST_CSV, "cast.csv", user_id=EVIL), ImportAction.APPLY, EVIL)
+    click_import(app, upload(app, SOON_CSV, "s.csv", user_id=EVIL), ImportAction.APPLY, EVIL)
+    app.dispatch()
+    look = production(app, "Night Shift 2")
+    assert look.held
+
+    # The performer's Home says it waits, and shows no scene, status or button of it.
+    home = _home_of(app, P1)
+    shown = json.dumps(home, ensure_ascii=False)
+    assert "Waiting for the production to be confirmed" in shown
+    assert "42A" not in shown and "Not asked yet" not in shown
+    assert _action_ids(home) <= {""}
+
+    # `/closedset boundaries` lists none of its scenes.
+    before = len(app.standin.calls("response_url"))
+    assert app.slack.command("boundaries", user_id=P1).status == 200
+    listed = app.standin.wait_for("response_url", count=before + 1)[-1].params
+    assert "no upcoming intimate scenes" in listed["text"]
+
+    # A private note is refused, from the command and from a submitted form alike.
+    before = len(app.standin.calls("response_url"))
+    assert app.slack.command("note", user_id=P1).status == 200
+    refusal = app.standin.wait_for("response_url", count=before + 1)[-1].params["text"]
+    assert "takes no notes yet" in refusal
+    submitted = submit(
+        app,
+        user_id=P1,
+        callback_id=NoteView.CALLBACK,
+        values={NoteView.TEXT: {"value": plain("Please call me")}},
+        private_metadata=pack("note", p=look.id),
+    )
+    assert "takes no notes yet" in submitted.text
+
+    # Its coordinators get no escalation or short-notice warning about its performers.
+    coordinator_kinds = (DeliveryKind.ESCALATION, DeliveryKind.SHORT_NOTICE, DeliveryKind.NOTE)
+    with app.session_factory() as session:
+        assert not session.scalars(select(PrivateNote)).all()
+        planned = session.scalars(
+            select(Delivery.kind).where(
+                Delivery.production_id == look.id, Delivery.kind.in_(coordinator_kinds)
+            )
+        ).all()
+    assert planned == []
+
+    # Vouched for by the trusted coordinator (an admin of it, saving its setup): all of it
+    # comes to life.
+    look_alike[SetupView.ADMINS] = users([COORDINATOR])
+    open_and_submit_setup(app, EVIL, **look_alike)
+    opened = open_modal(app, "setup Night Shift 2", COORDINATOR)
+    submit(
+        app,
+        user_id=COORDINATOR,
+        callback_id=SetupView.CALLBACK,
+        private_metadata=opened["private_metadata"],
+        values=setup_values(**look_alike),
+    )
+    app.dispatch()
+    dms(app, P1, "Boundary check — scene 42A")
+    vouched = production(app, "Night Shift 2")
+    assert not vouched.held and vouched.vouched_by == COORDINATOR
+    with app.session_factory() as session:
+        kinds = set(session.scalars(select(Delivery.kind).where(Delivery.production_id == look.id)))
+    assert DeliveryKind.ESCALATION in kinds
+    assert "42A" in json.dumps(_home_of(app, P1), ensure_ascii=False)

@@ -104,7 +104,7 @@ def test_an_upload_of_a_remote_file_gets_a_clear_reply(
     app: RunningApp, capture: SlackStandIn
 ) -> None:
     add_people(app.standin)
-    assert open_and_submit_setup(app).json()["response_action"] == "update"
+    assert "is set up" in open_and_submit_setup(app).text
     app.standin.clear()
     remote = app.standin.add_file(
         CSV, "schedule.csv", user=COORDINATOR, remote_url=f"{capture.base_url}/sheet.csv"

@@ -33,6 +33,7 @@ from bot.confirmations import answer
 from bot.ids import (
     VALUE,
     AdAction,
+    AuditAction,
     BoundaryAction,
     ChangesView,
     CheckinAction,
@@ -43,6 +44,7 @@ from bot.ids import (
     EditRequestView,
     HomeAction,
     ImportAction,
+    MyDataAction,
     NoteView,
     RequestAction,
     RequestView,
@@ -287,7 +289,8 @@ def _build_b(app: RunningApp) -> None:
 @dataclass(frozen=True)
 class Click:
     value: str
-    where: str = "a_message"  # A's AD reminder message; "own_channel"; "home" (the Home tab)
+    where: str = "a_message"  # A's AD reminder message; "own_channel"; "home" (the Home tab);
+    # "modal": a modal whose `private_metadata` is the value
 
 
 def clicks(a: WorldA) -> dict[str, Click]:
@@ -316,6 +319,7 @@ def clicks(a: WorldA) -> dict[str, Click]:
         CoordinatorAction.TAKE_BACK: Click(status),
         CoordinatorAction.START_CHECKIN: Click(status),
         CoordinatorAction.WRAP: Click(status),
+        CoordinatorAction.PURGE: Click(pack("status", s=a.wrapped)),  # 51B has wrapped
         CoordinatorAction.VIEW_CLOSURE: Click(closure),
         CoordinatorAction.TURN_INTO_REQUEST: Click(pack("note", n=a.note)),
         RequestAction.ACKNOWLEDGE: Click(pack("ack", p=a.post), "own_channel"),
@@ -340,6 +344,17 @@ def clicks(a: WorldA) -> dict[str, Click]:
         TodoAction.INTIMATE: Click(pack("todo", s=a.scene)),
         TodoAction.NOT_INTIMATE: Click(pack("todo", s=a.scene)),
         TodoAction.IN_PERSON: Click(pack("todo", s=a.scene, c="1")),
+        # A performer's own data: whatever the value, the clicker's own (nothing of A).
+        MyDataAction.OPEN: Click(pack("mydata", page=0), "home"),
+        MyDataAction.PAGE: Click(pack("mydata", page=1)),
+        MyDataAction.DELETE_NOTES: Click(pack("mydata", page=0)),
+        MyDataAction.ASK_ERASE: Click(pack("mydata", page=0)),
+        MyDataAction.ERASE: Click(pack("erase", e=a.answer), "home"),  # no request: refused
+        # The audit log modal keeps its state in the modal's metadata, not in a value.
+        **{
+            action: Click(pack("audit", p=a.production, t=0, o=0, s=a.scene, u=""), "modal")
+            for action in AuditAction
+        },
         "an_old_button": Click(prompt),  # the catch-all for buttons of older versions
     }
 
@@ -465,11 +480,17 @@ class Jobs:
         assert done, "the app's jobs did not finish"
 
 
-def snapshot(engine: Engine) -> dict[str, list[str]]:
-    """Every row of every table (but the serving process's bookkeeping), comparable."""
+def snapshot(engine: Engine, a: int | None = None) -> dict[str, list[str]]:
+    """Every row of every table (but the serving process's bookkeeping), comparable. With
+    `a`, audit events of other productions are left out: an outsider who coordinates B reads
+    B's statuses on their own Home tab (a page click), and that read is rightly recorded."""
     with engine.connect() as connection:
         return {
-            table.name: sorted(repr(tuple(row)) for row in connection.execute(table.select()))
+            table.name: sorted(
+                repr(tuple(row))
+                for row in connection.execute(table.select())
+                if a is None or table.name != "audit_event" or row.production_id in (a, None)
+            )
             for table in Base.metadata.sorted_tables
             if table.name not in UNTRACKED
         }
@@ -510,7 +531,7 @@ def test_every_button_and_modal_refuses_an_outsider_with_another_productions_ids
     problems: list[str] = []
 
     def attempt(name: str, send: Callable[[], Any]) -> None:
-        before, since = snapshot(app.engine), len(app.standin.calls())
+        before, since = snapshot(app.engine, a.production), len(app.standin.calls())
         response = send()
         jobs.settle()
         if response.status != 200:
@@ -518,7 +539,7 @@ def test_every_button_and_modal_refuses_an_outsider_with_another_productions_ids
         found = A_WORDS.search(response.text)
         if found:
             problems.append(f"{name}: the acknowledgement shows {found.group(0)!r}")
-        changed = _changed(before, snapshot(app.engine))
+        changed = _changed(before, snapshot(app.engine, a.production))
         if changed:
             problems.append(f"{name}: changed {', '.join(changed)}")
         problems.extend(f"{name}: {p}" for p in _leaks(app, since))
@@ -526,6 +547,9 @@ def test_every_button_and_modal_refuses_an_outsider_with_another_productions_ids
     for action_id, click in clicks(a).items():
         if click.where == "home":
             where: dict[str, Any] = {"view": {"id": "VHOME00001", "type": "home"}}
+        elif click.where == "modal":
+            modal = {"id": "VMODAL0001", "type": "modal", "private_metadata": click.value}
+            where = {"view": modal}
         elif click.where == "own_channel":
             where = {"channel_id": OUTSIDER_CHANNEL}
         else:

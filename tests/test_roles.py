@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.roles import coordinator_change_refused, role_names, saved_setup, snapshot
 from storage import deliveries
 from storage.db import session_scope
-from storage.models import Delivery, DeliveryKind, Production, Role
+from storage.models import AuditEvent, Delivery, DeliveryKind, Production, Role
 from storage.productions import set_members
 from storage.vouches import is_held
 from tests.conftest import NOW
@@ -92,8 +92,10 @@ def test_the_first_production_and_those_its_coordinators_start_are_vouched_for(
                 Delivery.production_id == look_alike, Delivery.kind == DeliveryKind.HELD
             )
         ).all()
-    # Its scene in five days: AD reminders and the coordinator's notices, no prompt or nudge.
+    # Its scene in five days: AD reminders and the notice that it is held; no prompt or nudge
+    # to its performers, and no escalation about them to its coordinator.
     assert DeliveryKind.PROMPT not in asking and DeliveryKind.NUDGE not in asking
+    assert DeliveryKind.ESCALATION not in asking
     assert DeliveryKind.AD_REMINDER in asking
     assert told == [STRANGER]
 
@@ -113,12 +115,23 @@ def test_a_trusted_coordinator_saving_its_setup_vouches_for_a_held_production(
             )
         deliveries.sync_production(session, production, now=NOW)
         assert not is_held(session, production_id=look_alike)
+        assert (production.vouched_by, production.vouched_at) == (COORDINATOR, NOW)
         asking = session.scalars(
             select(Delivery.recipient).where(
                 Delivery.production_id == look_alike, Delivery.kind == DeliveryKind.PROMPT
             )
         ).all()
     assert sorted(asking) == ["U0PERF0001", "U0PERF0002"]
+
+
+def test_the_hold_outlives_the_audit_trail(session_factory: sessionmaker[Session]) -> None:
+    """Retention purges old audit events: the hold is the production's, not the events'."""
+    _created(session_factory, "Night Shift", COORDINATOR)
+    look_alike = _created(session_factory, "Night Shift 2", STRANGER)
+    with session_scope(session_factory) as session:
+        session.execute(delete(AuditEvent))
+    with session_scope(session_factory) as session:
+        assert is_held(session, production_id=look_alike)
 
 
 def test_role_names_read_as_words() -> None:

@@ -44,19 +44,23 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.delivery import messages
+from bot.delivery import content
+from bot.delivery.content import Content, Outgoing
 from bot.delivery.kinds import ASKING_KINDS
 from bot.deps import Services
-from bot.ratelimit import Stopped, retry_after, single_attempt
-from storage import deliveries, housekeeping
+from bot.installations import TokenUnavailable, Workspaces
+from bot.ratelimit import PacedWebClient, Stopped, retry_after, single_attempt
+from storage import audit, deliveries, housekeeping
 from storage.db import session_scope
 from storage.models import (
     CheckinRound,
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    Production,
     RequestPost,
     Role,
+    Workspace,
 )
 from storage.productions import members_with
 
@@ -84,6 +88,9 @@ BACKOFF_CAP = timedelta(minutes=5)
 it goes at the next try, at most 5 min after Slack is back."""
 GIVE_UP_AFTER = timedelta(hours=24)
 """A message with no natural expiry (a notification to a coordinator) is retried this long."""
+
+CHANNEL_KINDS = (DeliveryKind.REQUEST, DeliveryKind.AD_REMINDER, DeliveryKind.DIGEST)
+"""What may be posted to a channel (a request, an AD reminder, the digest): audited when it is."""
 
 PERFORMER_KINDS = (
     DeliveryKind.PROMPT,
@@ -118,15 +125,25 @@ class Dispatcher:
         services: Services,
         client: WebClient,
         *,
+        render: Callable[[Content], Outgoing],
         instance: str | None = None,
         batch: int = 200,
         threads: int = 16,
+        workspaces: Workspaces | None = None,
     ) -> None:
         self.services = services
+        self.workspaces = workspaces
+        """Serving several workspaces: each row goes out with its workspace's token; a row
+        of a workspace the app is no longer installed in is dropped (SKIPPED, "uninstalled")."""
+        self._copies: dict[str, PacedWebClient] = {}
+        self.render = render
+        """Turns what a row is about into its message (`handlers.blocks.messages.render`,
+        handed in by the serving layer: the engine does not import handlers)."""
         self.instance = instance or deliveries.new_instance_id()
         self.batch = batch
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="deliver")
         self._lock = threading.Lock()
+        self._lock_copies = threading.Lock()
         self._stopping = threading.Event()
         self.client = single_attempt(client)
         self.client.stop = self._stopping  # a post still waiting for its turn is not sent
@@ -139,6 +156,8 @@ class Dispatcher:
         for the next start or another instance."""
         self._stopping.set()
         self.client.pacer.wake()
+        for copy in list(self._copies.values()):
+            copy.pacer.wake()
 
     def close(self) -> None:
         self.stop()
@@ -226,18 +245,31 @@ class Dispatcher:
             row = session.get(Delivery, delivery_id)
             if row is None or row.claimed_by != self.instance:
                 return Result()
-            out = messages.render(session, row, now=now)
+            about = content.gather(session, row, now=now)
             recipient, kind, attempts = row.recipient, row.kind, row.attempts
             expired = _give_up_at(row) <= now
-        if isinstance(out, messages.Skip):
-            if out.reason == "expired" and (attempts > 1 or kind is DeliveryKind.PROMPT):
+            team_id = _team_of(session, row.production_id) if self.workspaces else ""
+        if isinstance(about, content.Skip):
+            if about.reason == "expired" and (attempts > 1 or kind is DeliveryKind.PROMPT):
                 # Not merely late: Slack kept refusing, or a performer was never asked.
                 self._fail(delivery_id, "expired")
                 return Result(failed=1)
-            self._finish(delivery_id, DeliveryStatus.SKIPPED, error=out.reason[:64])
+            self._finish(delivery_id, DeliveryStatus.SKIPPED, error=about.reason[:64])
             return Result(skipped=1)
+        try:
+            client = self._client_for(team_id)
+        except TokenUnavailable:  # its token expired and Slack did not refresh it: later
+            if expired:
+                self._fail(delivery_id, "token_expired")
+                return Result(failed=1)
+            self._retry(delivery_id, error="token_expired", wait=None, attempts=attempts)
+            return Result(retried=1)
+        if client is None:
+            self._finish(delivery_id, DeliveryStatus.SKIPPED, error="uninstalled")
+            return Result(skipped=1)
+        out = self.render(about)
         try:  # waits for its turn at the pacer first (Slack's rate limits)
-            response = self.client.chat_postMessage(
+            response = client.chat_postMessage(
                 channel=recipient,
                 text=out.text,
                 blocks=out.blocks,
@@ -251,6 +283,9 @@ class Dispatcher:
         except SlackApiError as error:
             code = str(error.response.get("error") or f"http_{error.response.status_code}")
             transient = error.response.status_code == 429 or error.response.status_code >= 500
+            if code in AUTH_ERRORS and self._uninstalled(team_id):
+                self._finish(delivery_id, DeliveryStatus.SKIPPED, error="uninstalled")
+                return Result(skipped=1)
             if (transient or code in TRANSIENT_ERRORS) and not expired:
                 log.warning("delivery %s: Slack said %s; will retry", delivery_id, code)
                 self._retry(delivery_id, error=code, wait=_retry_after(error), attempts=attempts)
@@ -271,9 +306,11 @@ class Dispatcher:
             ts=str(response.get("ts") or ""),
         )
         if kind in PERFORMER_KINDS:
-            self._close_older_prompts(delivery_id)
+            self._close_older_prompts(delivery_id, client)
         if kind is DeliveryKind.REQUEST:
             self._record_post(delivery_id, response)
+        if kind in CHANNEL_KINDS and recipient[:1] in ("C", "G"):
+            self._audit_post(delivery_id)
         if kind is DeliveryKind.CHECKIN_LIVE:
             self._record_live(delivery_id, response)
         if self.after_send is not None:
@@ -355,6 +392,24 @@ class Dispatcher:
                     detail={"delivery": delivery_id},
                 )
 
+    def _audit_post(self, delivery_id: int) -> None:
+        """A post to a channel goes on the audit log: which kind, where, about which scene."""
+        with session_scope(self.services.session_factory) as session:
+            row = session.get(Delivery, delivery_id)
+            production = session.get(Production, row.production_id) if row else None
+            if row is None or production is None:
+                return
+            audit.record(
+                session,
+                at=self._now(),
+                team_id=production.workspace.team_id,
+                actor="app",
+                action="channel.post",
+                production_id=production.id,
+                subject=f"scene:{row.scene.number}" if row.scene is not None else "",
+                detail={"kind": row.kind.value, "channel": row.recipient, "delivery": row.id},
+            )
+
     def _record_post(self, delivery_id: int, response: Any) -> None:
         """A request's channel message: keep where it is, to count acknowledgements on it and
         to edit or withdraw it later."""
@@ -385,7 +440,31 @@ class Dispatcher:
                 row.recipient: [str(response.get("channel") or ""), str(response.get("ts") or "")],
             }
 
-    def _close_older_prompts(self, delivery_id: int) -> None:
+    def _client_for(self, team_id: str) -> PacedWebClient | None:
+        """The client to post with: the one client, or the row's workspace's (one HTTP
+        attempt per call, stopping with the dispatcher), None if the app is not installed
+        there."""
+        if self.workspaces is None:
+            return self.client
+        found = self.workspaces.client(team_id)
+        if found is None:
+            return None
+        with self._lock_copies:
+            copy = self._copies.get(team_id)
+            if copy is None or copy.token != found.token:
+                copy = self._copies[team_id] = single_attempt(found)
+                copy.stop = self._stopping
+            return copy
+
+    def _uninstalled(self, team_id: str) -> bool:
+        """Slack refused the workspace's token: whether the app was removed from it (its
+        installation is gone, maybe deleted by another process). Read afresh."""
+        if self.workspaces is None:
+            return False
+        self.workspaces.forget(team_id)
+        return self.workspaces.installed(team_id) is None
+
+    def _close_older_prompts(self, delivery_id: int, client: WebClient) -> None:
         """Take the buttons off the performer's earlier prompts for the scene that a newer
         message replaces (best effort: a stale button is refused when clicked anyway)."""
         with session_scope(self.services.session_factory) as session:
@@ -411,12 +490,30 @@ class Dispatcher:
                 if row.kind is DeliveryKind.REMOVED
                 else "This request was replaced by a newer one below."
             )
-            out = messages.closed(row.scene, why)
+            out = self.render(content.Closed(row.scene.number, why))
         for channel, ts in targets:
             try:
-                self.client.chat_update(channel=channel, ts=ts, text=out.text, blocks=out.blocks)
+                client.chat_update(channel=channel, ts=ts, text=out.text, blocks=out.blocks)
             except Exception as error:
                 log.warning("could not close an older prompt (%s)", type(error).__name__)
+
+
+AUTH_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
+)
+"""Slack refused the token: serving several workspaces, the workspace may have removed the
+app."""
+
+
+def _team_of(session: Session, production_id: int) -> str:
+    return (
+        session.scalar(
+            select(Workspace.team_id)
+            .join(Production, Production.workspace_id == Workspace.id)
+            .where(Production.id == production_id)
+        )
+        or ""
+    )
 
 
 def _give_up_at(row: Delivery) -> datetime:

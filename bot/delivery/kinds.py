@@ -28,6 +28,8 @@ class DeliveryKind(enum.StrEnum):
     ROLE_ADDED = "role_added"  # someone added to a production: by whom, "This isn't right"
     ROLE_CHANGE = "role_change"  # coordinator: who was added or removed, and by whom
     HELD = "held"  # coordinator: performers are asked nothing until the production is vouched
+    ERASE_REQUEST = "erase_request"  # coordinator: a performer asks for erasure (who: on Home)
+    ERASED = "erased"  # performer: the coordinator erased their data in a production
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -6,7 +6,7 @@ For an intimate scene at revision R with performers P and coordinators C the pla
   coordinators also get a SHORT_NOTICE, once per revision);
 - a NUDGE to each performer at `start - nudge`, unless they have answered at R;
 - an ESCALATION to each coordinator at `start - escalation` (it says nothing, and is skipped,
-  if every performer has confirmed by then: see `bot.delivery.messages`).
+  if every performer has confirmed by then: see `bot.delivery.content`).
 
 Reminders whose time has already passed when first planned are not created late (a nudge or an
 escalation minutes after the prompt would be noise); the prompt is always sent, as it is the

@@ -4,7 +4,9 @@ The database is the schedule: APScheduler holds no state worth keeping (its job 
 memory) and only decides *when* to look. The wake-up is re-armed after every pass at the
 earliest waiting row; `wake()` runs a pass at once (after something was planned for now) and
 the sweep, every `sweep_seconds`, picks up what other instances planned, takes over the claims
-of instances that died, and refreshes this instance's heartbeat.
+of instances that died, and refreshes this instance's heartbeat. Every hour the retention purge
+looks whether today's run is still to do (`storage.purge.purge_daily`: once a day across
+instances, by the injected clock).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.delivery.dispatch import Dispatcher
+from storage import purge
+from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +27,7 @@ WAKE = "wake"
 SWEEP = "sweep"
 TIDY = "tidy"
 HEARTBEAT = "heartbeat"
+PURGE = "purge"
 
 
 class DeliveryScheduler:
@@ -48,6 +53,15 @@ class DeliveryScheduler:
         self._scheduler.add_job(
             self._tidy, "interval", hours=1, id=TIDY, max_instances=1, coalesce=True
         )
+        self._scheduler.add_job(
+            self._purge,
+            "interval",
+            hours=1,
+            id=PURGE,
+            next_run_time=datetime.now(UTC),  # a day missed while down is done at start
+            max_instances=1,
+            coalesce=True,
+        )
         # Separate from the sweep, which may be busy sending for longer than STALE_AFTER.
         self._scheduler.add_job(
             self._heartbeat,
@@ -69,6 +83,29 @@ class DeliveryScheduler:
             self.dispatcher.tidy()
         except Exception as error:
             log.error("tidying failed (%s)", type(error).__name__, exc_info=error)
+
+    def _purge(self) -> None:
+        try:
+            self.purge()
+        except Exception as error:
+            log.error("retention purge failed (%s)", type(error).__name__, exc_info=error)
+
+    def purge(self) -> list[purge.Purged] | None:
+        """Today's retention purge, unless another instance ran it or runs it now (None)."""
+        services = self.dispatcher.services
+        with session_scope(services.session_factory) as session:
+            done = purge.purge_daily(
+                session, now=services.clock.now(), instance=self.dispatcher.instance
+            )
+        if done:
+            with services.session_factory() as session:
+                purge.checkpoint(session)
+            log.info(
+                "retention purge: %d production(s), %d item(s)",
+                len(done),
+                sum(p.total for p in done),
+            )
+        return done
 
     def shutdown(self) -> None:
         # APScheduler's shutdown holds its job store lock while it waits for running jobs, and

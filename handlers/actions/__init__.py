@@ -8,12 +8,14 @@ from slack_bolt import App
 
 from bot.ids import (
     AdAction,
+    AuditAction,
     BoundaryAction,
     CheckinAction,
     ClosureAction,
     CoordinatorAction,
     HomeAction,
     ImportAction,
+    MyDataAction,
     RequestAction,
     RoleAction,
     ScheduleAction,
@@ -21,6 +23,7 @@ from bot.ids import (
 )
 from handlers.actions import (
     ad,
+    audit,
     boundaries,
     checkin,
     closure,
@@ -28,6 +31,8 @@ from handlers.actions import (
     date_order,
     home,
     import_decision,
+    mydata,
+    purge,
     requests,
     roles,
     schedule_page,
@@ -66,6 +71,7 @@ def register(app: App) -> None:
     app.action(CoordinatorAction.VIEW_CLOSURE)(closure.view_clicked)
     app.action(CoordinatorAction.START_CHECKIN)(closure.start_checkin_clicked)
     app.action(CoordinatorAction.WRAP)(closure.wrap_clicked)
+    app.action(CoordinatorAction.PURGE)(purge.purge_clicked)
     app.action(CoordinatorAction.TURN_INTO_REQUEST)(requests.turn_into_request_clicked)
     app.action(RequestAction.ACKNOWLEDGE)(requests.acknowledge_clicked)
     app.action(RequestAction.REMIND)(requests.remind_clicked)
@@ -76,5 +82,12 @@ def register(app: App) -> None:
     app.action(TodoAction.INTIMATE)(todo.intimate_clicked)
     app.action(TodoAction.NOT_INTIMATE)(todo.not_intimate_clicked)
     app.action(TodoAction.IN_PERSON)(todo.in_person_clicked)
+    for audit_action in AuditAction:
+        app.action(audit_action)(audit.clicked)
+    app.action(MyDataAction.OPEN)(mydata.open_clicked)
+    app.action(MyDataAction.PAGE)(mydata.page_clicked)
+    app.action(MyDataAction.DELETE_NOTES)(mydata.delete_notes_clicked)
+    app.action(MyDataAction.ASK_ERASE)(mydata.ask_erasure_clicked)
+    app.action(MyDataAction.ERASE)(mydata.erase_clicked)
     # Last: any other action id (a button of an old version) is acknowledged, not a 404.
     app.action(re.compile(".*"))(stale.handle)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.access import Refusal, require
 from bot.meta import unpack_int
 from bot.worker import JobContext
+from handlers.blocks.messages import one_line
 from handlers.defer import submitting
 from storage import deliveries
 from storage.db import session_scope
@@ -82,7 +83,7 @@ def _close(job: JobContext, payload: dict[str, str], line: str) -> None:
         channel=payload["channel"],
         ts=payload["ts"],
         text=line,
-        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": line}}],
+        blocks=one_line(line),
     )
 
 

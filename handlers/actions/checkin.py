@@ -9,12 +9,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.access import Refusal, require
-from bot.checkins import Tap, counts, lines, open_round, record
-from bot.delivery.messages import checkin_live
+from bot.checkins import Tap, lines, open_round, record
+from bot.delivery.content import live_checkin
 from bot.meta import pack, unpack_int
 from bot.worker import JobContext
 from handlers.blocks.boundaries import changes_modal
 from handlers.blocks.checkin import round_modal
+from handlers.blocks.messages import checkin_live
 from handlers.defer import submitting
 from storage import audit, boundaries
 from storage.db import session_scope
@@ -71,7 +72,7 @@ def update_live(job: JobContext, round_id: int) -> None:
         round_ = session.get(CheckinRound, round_id)
         if round_ is None:
             return
-        out = checkin_live(round_, counts(session, round_))
+        out = checkin_live(live_checkin(session, round_))
         targets = [tuple(v) for v in round_.live.values() if len(v) == 2 and v[0] and v[1]]
     for channel, ts in targets:
         try:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.access import Refusal
-from bot.checkins import Closure, closure_lines, record_closure, start_round, wrap
+from bot.checkins import Closure, closure_lines, is_wrapped, record_closure, start_round, wrap
 from bot.confirmations import offline_states, scene_states
 from bot.meta import unpack_int
 from bot.worker import JobContext
 from handlers.blocks.boundaries import status_modal
 from handlers.blocks.checkin import closure_modal
+from handlers.blocks.messages import one_line
 from handlers.coordinator_reads import audit_read, coordinator_of
 from handlers.defer import submitting
 from storage.db import session_scope
@@ -82,9 +83,10 @@ def _from_status(ctx: JobContext, payload: dict[str, str], *, start: bool) -> No
             scene_states(session, scene),
             zone=scene.production.time_zone,
             offline=offline_states(scene),
+            wrapped=is_wrapped(scene, now),
         )
     ctx.wake()
-    view["blocks"].insert(0, {"type": "section", "text": {"type": "mrkdwn", "text": f"*{note}*"}})
+    view["blocks"][:0] = one_line(f"*{note}*")
     if payload.get("view_id") and payload.get("view_type") != "home":
         ctx.client.views_update(view_id=payload["view_id"], view=view)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.access import Refusal, require
+from bot.checkins import is_wrapped
 from bot.confirmations import (
     PerformerState,
     State,
@@ -53,9 +54,8 @@ def view_answer(job: JobContext, payload: dict[str, str]) -> None:
         if found is None or scene is None:
             raise Refusal("This update is no longer available.")
         coordinator_of(session, scene, payload["user_id"])
-        stated = changes = None
-        if found.boundaries_ct is not None:
-            stated = boundaries.open_boundaries(session, found)
+        stated, changes = boundaries.stated(session, found), None
+        if stated is not None:
             before = boundaries.boundaries_before(
                 session, scene_id=scene.id, performer=found.performer_id, before_id=found.id
             )
@@ -86,7 +86,7 @@ def view_answer(job: JobContext, payload: dict[str, str]) -> None:
             stated=stated,
             zone=scene.production.time_zone,
         )
-        audit_read(session, job, payload, scene, "boundaries.read")
+        audit_read(session, job, payload, scene, "boundaries.read", performer=found.performer_id)
     job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
 
@@ -101,6 +101,7 @@ def view_status(job: JobContext, payload: dict[str, str]) -> None:
             scene_states(session, scene),
             zone=scene.production.time_zone,
             offline=offline_states(scene),
+            wrapped=is_wrapped(scene, job.services.clock.now()),
         )
         audit_read(session, job, payload, scene, "boundaries.status.read")
     job.client.views_open(trigger_id=payload["trigger_id"], view=view)
@@ -201,7 +202,13 @@ def _set_sign_off(job: JobContext, payload: dict[str, str], *, signed: bool) -> 
         audit_read(
             session, job, payload, scene, "scene.sign_off" if signed else "scene.sign_off.undo"
         )
-        view = status_modal(scene, states, zone=scene.production.time_zone, offline=offline)
+        view = status_modal(
+            scene,
+            states,
+            zone=scene.production.time_zone,
+            offline=offline,
+            wrapped=is_wrapped(scene, now),
+        )
         production_id = scene.production_id
     if payload.get("view_id") and payload.get("view_type") != "home":
         job.client.views_update(view_id=payload["view_id"], view=view)

@@ -188,6 +188,7 @@ def view_note(job: JobContext, payload: dict[str, str]) -> None:
             action="note.read",
             production_id=note.production_id,
             subject=f"note:{note.id}",
+            detail={audit.PERFORMER: note.performer_id},
         )
     job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
@@ -208,6 +209,16 @@ def note_to_request(job: JobContext, payload: dict[str, str]) -> None:
             text=unseal(session, note.text_ct) or "",
             scene_id=note.scene_id,
             push=True,
+        )
+        audit.record(  # the note's text is read again, into the request form
+            session,
+            at=job.services.clock.now(),
+            team_id=payload["team_id"],
+            actor=payload["user_id"],
+            action="note.to_request",
+            production_id=note.production_id,
+            subject=f"note:{note.id}",
+            detail={audit.PERFORMER: note.performer_id},
         )
 
 

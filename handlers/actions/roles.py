@@ -7,6 +7,7 @@ from bot.meta import unpack_int
 from bot.roles import dispute, role_names
 from bot.text import mrkdwn_escape
 from bot.worker import JobContext
+from handlers.blocks.messages import one_line
 from handlers.defer import submitting
 from storage.db import session_scope
 from storage.models import Delivery
@@ -34,9 +35,8 @@ def not_right(job: JobContext, payload: dict[str, str]) -> None:
     else:
         line = f"Already done: what this message said no longer applies to you in *{name}*."
     if on_it:  # the DM itself says so; a click naming another message changes none
-        block = {"type": "section", "text": {"type": "mrkdwn", "text": line}}
         job.client.chat_update(
-            channel=payload["channel"], ts=payload["ts"], text=line, blocks=[block]
+            channel=payload["channel"], ts=payload["ts"], text=line, blocks=one_line(line)
         )
     elif job.response_url:
         job.respond()(text=line, response_type="ephemeral", replace_original=False)

@@ -22,10 +22,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.confirmations import STATE_OF, Offline, PerformerState, State
-from bot.delivery.messages import when
 from bot.ids import VALUE, ChangesView, ChecklistView, ConfirmView, CoordinatorAction
 from bot.meta import pack
 from bot.text import mrkdwn_escape
+from handlers.blocks.messages import when
 from storage.boundaries import MAX_ITEMS, MAX_LABEL, Boundaries, Choice
 from storage.models import AnswerKind, ChecklistItem, Scene
 
@@ -244,9 +244,11 @@ def status_modal(
     *,
     zone: str,
     offline: list[Offline] | None = None,
+    wrapped: bool = False,
 ) -> dict[str, Any]:
     """Where each performer stands, then who cannot be asked in Slack (`offline`: confirmed in
-    person or not, from the coordinator's Home tab to-dos)."""
+    person or not, from the coordinator's Home tab to-dos). Once the scene has `wrapped`, its
+    answers can be purged early."""
     offline = offline or []
     blocks: list[Any] = [_scene_context(scene)]
     if scene.intimacy_undecided:
@@ -309,6 +311,24 @@ def status_modal(
                     text="Each performer is asked, privately, how it went.",
                     confirm="Mark wrapped",
                     deny="Not yet",
+                ),
+            )
+        )
+    if wrapped:
+        on_set.append(
+            ButtonElement(
+                text="Purge answers now",
+                action_id=CoordinatorAction.PURGE,
+                value=pack("status", s=scene.id),
+                style="danger",
+                confirm=ConfirmObject(
+                    title="Purge this scene's answers?",
+                    text="Every boundary answer, private note, check-in and closure answer "
+                    "about this scene, and its planned content, are deleted for good. The "
+                    "scene, its sign-off and the audit log stay.",
+                    confirm="Purge now",
+                    deny="Keep them",
+                    style="danger",
                 ),
             )
         )

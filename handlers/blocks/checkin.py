@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
 from bot.checkins import Line
-from bot.delivery.messages import when
 from bot.text import mrkdwn_escape
+from handlers.blocks.messages import context, section, when
 from storage.models import CheckinRound, Scene
 
 
@@ -21,28 +24,16 @@ def closure_modal(scene: Scene, answers: list[Line]) -> dict[str, Any]:
 
 
 def _answers_modal(title: str, scene: Scene, about: str, answers: list[Line]) -> dict[str, Any]:
-    """Each performer by name, with their answer and when they gave it."""
+    """Each performer by name, with their answer and when they gave it (at most 90: a modal
+    holds 100 blocks)."""
     zone = scene.production.time_zone
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"*Scene {scene.number}* · {about}"}],
-        }
-    ]
+    blocks: list[Block] = [context(f"*Scene {scene.number}* · {about}")]
     for line in answers[:90]:
         at = f" · {when(line.at, zone)}" if line.at else ""
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"*{mrkdwn_escape(line.name)}* <@{line.user_id}>\n{line.answer}{at}",
-                },
-            }
-        )
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": title},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": blocks,
-    }
+        blocks.append(section(f"*{mrkdwn_escape(line.name)}* <@{line.user_id}>\n{line.answer}{at}"))
+    return View(
+        type="modal",
+        title=title,
+        close="Close",
+        blocks=blocks,
+    ).to_dict()

@@ -22,14 +22,20 @@ _BY_ROLE: dict[Role, tuple[str, ...]] = {
         "`/closedset request`: post a request to departments in your own name, checked so "
         "nobody can tell which performer asked",
         "`/closedset requests`: your requests, who acknowledged them, reminders, edits",
+        "`/closedset audit`: who read or changed what, and when (never what was written)",
     ),
-    Role.ADMIN: ("`/closedset setup`: production settings and roles",),
+    Role.ADMIN: (
+        "`/closedset setup`: production settings and roles",
+        "`/closedset audit`: who read or changed what, and when (never what was written)",
+    ),
     Role.AD: ("`/closedset schedule`: upcoming scenes with their logistics",),
     Role.PERFORMER: (
         "I will message you privately before each of your intimate scenes so you can confirm "
         "or change your boundaries. Only your coordinator sees your answers.",
         "`/closedset boundaries`: review, change or withdraw your answers at any time",
         "`/closedset note`: a private note to your coordinator (only they read it)",
+        "`/closedset mydata`: everything Closed Set holds about you, who read it; delete your "
+        "notes or ask for the rest to be erased",
     ),
 }
 

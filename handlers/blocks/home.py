@@ -5,15 +5,42 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
 from bot.confirmations import State
-from bot.delivery.messages import note_button, performer_actions, when
 from bot.home import ProductionHome, Todo
 from bot.ids import BoundaryAction, CoordinatorAction, HomeAction, TodoAction
 from bot.meta import pack
 from bot.text import mrkdwn_escape
+from handlers.blocks.messages import (
+    SECTION_MAX,
+    button,
+    confirm,
+    context,
+    note_button,
+    performer_buttons,
+    section,
+    when,
+)
+from handlers.blocks.mydata import erasure_todo_blocks, my_data_button
 from storage.models import Role, Scene
 
 MAX_BLOCKS = 100  # Slack's limit for a Home tab
+HELD_HOME = (
+    "Waiting for the production to be confirmed by someone your workspace trusts. Until then "
+    "it asks you nothing and shows nothing here. If you do not know it, press *This isn't "
+    "right* on the message that said you were added."
+)
+HEADER_MAX = 150
 
 _OWN_STATE = {
     State.CONFIRMED: "You confirmed",
@@ -27,32 +54,12 @@ _OWN_STATE = {
 }
 
 
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
+def _header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=text[:HEADER_MAX])
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _text(text[:3000])}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_text(text)]}
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
-
-
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
+def _with_button(text: str, accessory: ButtonElement) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_MAX]), accessory=accessory)
 
 
 def _where(scene: Scene) -> str:
@@ -63,25 +70,25 @@ def _where(scene: Scene) -> str:
 
 
 def home_view(homes: list[ProductionHome], *, page: int) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = []
+    blocks: list[Block] = []
     if not homes:
         blocks = [
             _header("Closed Set"),
-            _section(
+            section(
                 "Closed Set looks after performers in intimate scenes: it asks each one "
                 "privately, before every such scene, to confirm or change their boundaries; it "
                 "lets the intimacy coordinator ask departments for things without saying who "
                 "asked; and it keeps the assistant directors' reminders in step with the "
                 "schedule."
             ),
-            _section(
+            section(
                 "You are not in a production yet. An intimacy coordinator starts one with "
                 "`/closedset setup`, then uploads the cast list and the shooting schedule to "
                 "me in a direct message. If you are a performer or an AD, your coordinator adds "
                 "you."
             ),
         ]
-        return {"type": "home", "blocks": blocks}
+        return View(type="home", blocks=blocks).to_dict()
     more = False
     for home in homes:
         blocks.append(_header(home.production.name))
@@ -93,113 +100,117 @@ def home_view(homes: list[ProductionHome], *, page: int) -> dict[str, Any]:
             blocks += _ad(home)
         if Role.ADMIN in home.roles and len(home.roles) == 1:
             blocks.append(
-                _section(
+                section(
                     "You are an admin of this production: `/closedset setup` for its settings "
                     "and people."
                 )
             )
         more = more or home.more
-        blocks.append({"type": "divider"})
-    paging = []
+        blocks.append(DividerBlock())
+    paging: list[ButtonElement] = []
     if page > 0:
-        paging.append(_button("← Earlier", HomeAction.PAGE, pack("home", page=page - 1)))
+        paging.append(button("← Earlier", HomeAction.PAGE, pack("home", page=page - 1)))
     if more:
-        paging.append(_button("Later →", HomeAction.PAGE, pack("home", page=page + 1)))
+        paging.append(button("Later →", HomeAction.PAGE, pack("home", page=page + 1)))
     if len(blocks) > MAX_BLOCKS - 2:
         blocks = blocks[: MAX_BLOCKS - 2]
-        blocks.append(_context("There is more than fits here: see `/closedset schedule`."))
+        blocks.append(context("There is more than fits here: see `/closedset schedule`."))
     if paging:
-        blocks.append({"type": "actions", "block_id": "home_paging", "elements": paging})
-    return {"type": "home", "blocks": blocks}
+        blocks.append(ActionsBlock(block_id="home_paging", elements=paging))
+    return View(type="home", blocks=blocks).to_dict()
 
 
-def _performer(home: ProductionHome) -> list[dict[str, Any]]:
-    blocks = [_section("*Your intimate scenes*")]
+def _performer(home: ProductionHome) -> list[Block]:
+    if home.held:  # a look-alike may not gather anything: no scenes, statuses or buttons
+        return [section(HELD_HOME)]
+    blocks: list[Block] = [section("*Your intimate scenes*")]
     if not home.own:
-        blocks.append(_context("None coming up. I will message you before each one."))
+        blocks.append(context("None coming up. I will message you before each one."))
     for own in home.own:
+        scene = own.scene
         state = _OWN_STATE[own.state]
-        blocks.append(_section(f"{_where(own.scene)}\n{state}"))
-        actions = performer_actions(own.scene, answered=own.state is not State.NOT_ASKED)
+        blocks.append(section(f"{_where(scene)}\n{state}"))
+        buttons = performer_buttons(
+            scene.id, scene.revision, answered=own.state is not State.NOT_ASKED
+        )
         # From Home, only what opens a window: talking and withdrawing are in your DMs.
-        actions["elements"] = [
-            e
-            for e in actions["elements"]
-            if e["action_id"] not in (BoundaryAction.TALK, BoundaryAction.WITHDRAW)
-        ]
-        actions["block_id"] = f"home_{actions['block_id']}"
-        blocks.append(actions)
-    blocks.append({"type": "actions", "elements": [note_button()]})
+        blocks.append(
+            ActionsBlock(
+                block_id=f"home_prompt_{scene.id}_{scene.revision}",
+                elements=[
+                    b
+                    for b in buttons
+                    if b.action_id not in (BoundaryAction.TALK, BoundaryAction.WITHDRAW)
+                ],
+            )
+        )
+    blocks.append(ActionsBlock(elements=[note_button(), my_data_button()]))
     return blocks
 
 
-def _todo_blocks(todo: Todo) -> list[dict[str, Any]]:
+def _todo_blocks(todo: Todo) -> list[Block]:
     """One to-do: deciding a scene's intimacy (two buttons), and one line per person to
     confirm with in person, each with its button."""
     scene = todo.scene
-    blocks: list[dict[str, Any]] = []
+    blocks: list[Block] = []
     value = pack("todo", s=scene.id)
     if todo.undecided:
         blocks.append(
-            _section(
+            section(
                 f"{_where(scene)}\nThe schedule left its intimacy undecided. Until you decide, "
                 "it counts as intimate: its performers are asked."
             )
         )
-        not_intimate = _button("Not intimate", TodoAction.NOT_INTIMATE, value)
-        not_intimate["confirm"] = {
-            "title": {"type": "plain_text", "text": "Not an intimate scene?"},
-            "text": {
-                "type": "plain_text",
-                "text": f"Nothing more is sent about scene {scene.number}, and anyone already "
+        not_intimate = button(
+            "Not intimate",
+            TodoAction.NOT_INTIMATE,
+            value,
+            confirm=confirm(
+                "Not an intimate scene?",
+                f"Nothing more is sent about scene {scene.number}, and anyone already "
                 "asked is told it is off.",
-            },
-            "confirm": {"type": "plain_text", "text": "Not intimate"},
-            "deny": {"type": "plain_text", "text": "Back"},
-        }
+                "Not intimate",
+                "Back",
+            ),
+        )
         blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"todo_intimacy_{scene.id}",
-                "elements": [
-                    _button("Intimate", TodoAction.INTIMATE, value, "primary"),
-                    not_intimate,
-                ],
-            }
+            ActionsBlock(
+                block_id=f"todo_intimacy_{scene.id}",
+                elements=[button("Intimate", TodoAction.INTIMATE, value, "primary"), not_intimate],
+            )
         )
     for person in todo.offline:
         name = f" ({mrkdwn_escape(person.name)})" if person.name else ""
         blocks.append(
-            {
-                "type": "section",
-                "text": _text(
-                    f"Scene {scene.number}: cast {mrkdwn_escape(person.cast_number)}{name} "
-                    f"{person.why} — confirm in person · "
-                    f"{when(scene.start_at, scene.production.time_zone)}"
-                ),
-                "accessory": _button(
+            _with_button(
+                f"Scene {scene.number}: cast {mrkdwn_escape(person.cast_number)}{name} "
+                f"{person.why} — confirm in person · "
+                f"{when(scene.start_at, scene.production.time_zone)}",
+                button(
                     "Confirmed in person",
                     TodoAction.IN_PERSON,
                     pack("todo", s=scene.id, c=person.cast_number),
                 ),
-            }
+            )
         )
     return blocks
 
 
-def _coordinator(home: ProductionHome) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
-    if home.todos:
-        blocks.append(_section("*To do*"))
+def _coordinator(home: ProductionHome) -> list[Block]:
+    blocks: list[Block] = []
+    if home.todos or home.erasures:
+        blocks.append(section("*To do*"))
+        for erasure in home.erasures:
+            blocks += erasure_todo_blocks(erasure, zone=home.production.time_zone)
         for todo in home.todos:
             blocks += _todo_blocks(todo)
         if home.more_todos:
             blocks.append(
-                _context(f"And {home.more_todos} more: they show here as you deal with these.")
+                context(f"And {home.more_todos} more: they show here as you deal with these.")
             )
-    blocks.append(_section("*Scenes and confirmations*"))
+    blocks.append(section("*Scenes and confirmations*"))
     if not home.coordinated:
-        blocks.append(_context("No intimate scenes coming up."))
+        blocks.append(context("No intimate scenes coming up."))
     for item in home.coordinated:
         scene = item.scene
         sign_off = "IC sign-off complete" if scene.signed_off else "IC sign-off pending"
@@ -217,38 +228,34 @@ def _coordinator(home: ProductionHome) -> list[dict[str, Any]]:
             + ("confirmed in person" if o.confirmed else "to confirm in person")
             for o in item.offline
         ]
-        blocks.append(_section(f"{_where(scene)} · {sign_off}{undecided}\n" + "\n".join(lines)))
+        blocks.append(section(f"{_where(scene)} · {sign_off}{undecided}\n" + "\n".join(lines)))
         blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"home_status_{scene.id}",
-                "elements": [
-                    _button(
+            ActionsBlock(
+                block_id=f"home_status_{scene.id}",
+                elements=[
+                    button(
                         "Status and sign-off",
                         CoordinatorAction.VIEW_STATUS,
                         pack("status", s=scene.id),
                     ),
-                    _button(
+                    button(
                         "Start a check-in",
                         CoordinatorAction.START_CHECKIN,
                         pack("status", s=scene.id),
                     ),
                 ],
-            }
+            )
         )
     zone = home.production.time_zone
     if home.notes:
-        blocks.append(_section("*Private notes (last two weeks)*"))
+        blocks.append(section("*Private notes (last two weeks)*"))
         for note in home.notes:
             about = f"scene {note.scene_number}" if note.scene_number else "not about one scene"
             blocks.append(
-                {
-                    "type": "section",
-                    "text": _text(f"Note · {about} · {when(note.at, zone)}"),
-                    "accessory": _button(
-                        "View", CoordinatorAction.VIEW_NOTE, pack("note", n=note.note_id)
-                    ),
-                }
+                _with_button(
+                    f"Note · {about} · {when(note.at, zone)}",
+                    button("View", CoordinatorAction.VIEW_NOTE, pack("note", n=note.note_id)),
+                )
             )
     if home.requests:
         lines = [
@@ -258,21 +265,20 @@ def _coordinator(home: ProductionHome) -> list[dict[str, Any]]:
             f"{r.channels} channel{'s' if r.channels != 1 else ''}"
             for r in home.requests
         ]
-        blocks.append(_section("*Open requests*\n" + "\n".join(lines)))
+        blocks.append(section("*Open requests*\n" + "\n".join(lines)))
     value = pack("home", p=home.production.id)
     blocks.append(
-        {
-            "type": "actions",
-            "block_id": f"home_shortcuts_{home.production.id}",
-            "elements": [
-                _button("New request", HomeAction.REQUEST, value, "primary"),
-                _button("Boundary checklist", HomeAction.CHECKLIST, value),
-                _button("Setup", HomeAction.SETUP, value),
+        ActionsBlock(
+            block_id=f"home_shortcuts_{home.production.id}",
+            elements=[
+                button("New request", HomeAction.REQUEST, value, "primary"),
+                button("Boundary checklist", HomeAction.CHECKLIST, value),
+                button("Setup", HomeAction.SETUP, value),
             ],
-        }
+        )
     )
     blocks.append(
-        _context(
+        context(
             "To import a cast list or a shooting schedule, upload the file to me in a direct "
             "message. `/closedset requests` lists requests and who acknowledged them."
         )
@@ -280,10 +286,10 @@ def _coordinator(home: ProductionHome) -> list[dict[str, Any]]:
     return blocks
 
 
-def _ad(home: ProductionHome) -> list[dict[str, Any]]:
-    blocks = [_section("*Upcoming intimate scenes*")]
+def _ad(home: ProductionHome) -> list[Block]:
+    blocks: list[Block] = [section("*Upcoming intimate scenes*")]
     if not home.ad:
-        blocks.append(_context("None coming up."))
+        blocks.append(context("None coming up."))
     zone = ZoneInfo(home.production.time_zone)
     for item in home.ad:
         scene = item.scene
@@ -297,7 +303,7 @@ def _ad(home: ProductionHome) -> list[dict[str, Any]]:
         )
         set_name = f" · {mrkdwn_escape(scene.set_name)}" if scene.set_name else ""
         blocks.append(
-            _section(
+            section(
                 f"*Scene {scene.number}* · {local:%a %d %b %H:%M} ({home.production.time_zone})"
                 f"{set_name}\n{' · '.join(flags)}{nxt}"
             )

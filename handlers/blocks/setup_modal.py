@@ -210,6 +210,15 @@ def setup_modal(form: SetupForm, *, metadata: str, creating: bool) -> dict[str, 
             max_length=20,
             optional=True,
         ),
+        _text(
+            SetupView.RETENTION,
+            "Keep answers, notes and planned content for (days after the last shoot day)",
+            form.retention,
+            hint="Then they are deleted for good; scenes, sign-offs and the audit log stay. "
+            "1 to 3650 days; 30 if empty.",
+            max_length=10,
+            optional=True,
+        ),
         InputBlock(
             block_id=SetupView.CALL,
             label="Default call time",

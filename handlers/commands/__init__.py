@@ -16,10 +16,12 @@ from bot.deps import Deps
 from bot.ids import Command
 from bot.worker import JobContext
 from handlers.commands import (
+    audit,
     boundaries,
     checkin,
     checklist,
     help,
+    mydata,
     note,
     request,
     requests,
@@ -45,6 +47,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "requests": requests.run,
     "note": note.run,
     "checkin": checkin.run,
+    "mydata": mydata.run,
+    "audit": audit.run,
 }
 
 
@@ -57,7 +61,9 @@ PLANS_FOR_NOW = frozenset({"checkin"})
 """Subcommands that plan messages due at once: the dispatcher is woken after them (a wake-up
 costs a delivery pass, so not after every command)."""
 
-OPENS_A_MODAL = frozenset({"setup", "scene", "status", "checklist", "request", "note"})
+OPENS_A_MODAL = frozenset(
+    {"setup", "scene", "status", "checklist", "request", "note", "mydata", "audit"}
+)
 """Subcommands whose job opens a modal: urgent, as the trigger expires in 3 seconds."""
 
 

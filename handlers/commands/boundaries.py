@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt import Respond
 from sqlalchemy.orm import Session
 
-from bot.delivery.messages import performer_actions, scene_line
+from bot.delivery.content import Upcoming, scene_ref
 from bot.deps import Services
-from bot.text import mrkdwn_escape
+from handlers.blocks.messages import upcoming_scenes
 from handlers.lookups import performer_scenes
 from storage.boundaries import current
 
@@ -35,35 +35,15 @@ def run(
             response_type="ephemeral",
         )
         return
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": "*Your upcoming intimate scenes*\nWhat is planned and your answers open "
-                "in a private window; only your coordinator sees them.",
-            },
-        }
-    ]
-    for scene in scenes[:MAX_SCENES]:
-        answered = current(db_session, scene, user_id) is not None
-        blocks.append({"type": "divider"})
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"*Scene {scene.number}* · {mrkdwn_escape(scene.production.name)}\n"
-                    f"{scene_line(scene)}",
-                },
-            }
-        )
-        blocks.append(performer_actions(scene, answered=answered))
-    if len(scenes) > MAX_SCENES:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": f"Showing the next {MAX_SCENES}."}],
-            }
-        )
-    respond(blocks=blocks, text="Your upcoming intimate scenes", response_type="ephemeral")
+    out = upcoming_scenes(
+        [
+            Upcoming(
+                scene_ref(scene),
+                scene.production.name,
+                answered=current(db_session, scene, user_id) is not None,
+            )
+            for scene in scenes[:MAX_SCENES]
+        ],
+        more=len(scenes) > MAX_SCENES,
+    )
+    respond(blocks=out.blocks, text=out.text, response_type="ephemeral")

@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from bot.checkins import is_wrapped
 from bot.confirmations import offline_states, scene_states
 from bot.deps import Services
 from handlers.blocks.boundaries import status_modal
@@ -33,6 +34,7 @@ def run(
         scene_states(db_session, scene),
         zone=production.time_zone,
         offline=offline_states(scene),
+        wrapped=is_wrapped(scene, services.clock.now()),
     )
     audit.record(
         db_session,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.delivery.messages import note_button
 from bot.deps import Deps
 from bot.worker import JobContext
+from handlers.blocks.messages import typed_text_message
 from handlers.defer import after
 from handlers.uploads import Upload, process
 from storage.db import insert_once, session_scope
@@ -38,13 +38,6 @@ def handle(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     after(deps, process, upload)
 
 
-TYPED_TEXT = (
-    "I don't keep what is typed here: this conversation can be exported by your workspace's "
-    "owner, like any other. To tell your intimacy coordinator something privately, use the "
-    "button: only they will read it, and it is stored encrypted."
-)
-
-
 def typed_text_notice(job: JobContext, who: dict[str, str]) -> None:
     """Once per person: why text typed to the bot is not kept, and the note button."""
     with session_scope(job.services.session_factory) as session:
@@ -57,11 +50,5 @@ def typed_text_notice(job: JobContext, who: dict[str, str]) -> None:
         )
     if not first:
         return  # told before
-    job.client.chat_postMessage(
-        channel=who["user_id"],
-        text="Messages typed here are not kept",
-        blocks=[
-            {"type": "section", "text": {"type": "mrkdwn", "text": TYPED_TEXT}},
-            {"type": "actions", "elements": [note_button()]},
-        ],
-    )
+    out = typed_text_message()
+    job.client.chat_postMessage(channel=who["user_id"], text=out.text, blocks=out.blocks)

@@ -1,6 +1,7 @@
 """`app_uninstalled` and `tokens_revoked`: the workspace removed the app, so everything the app
 holds of it is erased (`storage.erasure`), at once, and nothing more is sent to it (its planned
-messages go with it). The team is the one of the verified request, never one named inside it."""
+messages go with it); serving several workspaces, its installation (its tokens) goes too. The
+team is the one of the verified request, never one named inside it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.worker import JobContext
 from handlers.defer import after
 from storage.db import session_scope
 from storage.erasure import erase_workspace
+from storage.installations import delete_installation
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ def erase(job: JobContext, payload: dict[str, str]) -> None:
         return
     with session_scope(job.services.session_factory) as session:
         erased = erase_workspace(session, team_id=payload["team_id"])
+        delete_installation(session, team_id=payload["team_id"])
     log.info(
         "the app was removed from a workspace: its data is erased (%d production(s), %d audit "
         "event(s))",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.access import pick_production
 from bot.meta import pack
+from bot.roles import NO_NOTES_YET, refuse_if_held
 from handlers.blocks.requests import note_modal
 from handlers.lookups import performer_scenes
 from storage.models import Role
@@ -33,6 +34,7 @@ def open_note_modal(
         name=name,
         doing="send a private note to the coordinator",
     )
+    refuse_if_held(session, production_id=production.id, why=NO_NOTES_YET)
     scenes = [
         s
         for s in performer_scenes(session, team_id=team_id, user_id=user_id, now=now)

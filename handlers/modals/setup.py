@@ -41,6 +41,7 @@ def _form(session: Session, production: Production) -> SetupForm:
         closed_set_text=production.closed_set_text,
         checkin_window=format_duration_minutes(production.checkin_window_minutes),
         closure_after=format_duration_minutes(production.closure_after_minutes),
+        retention=str(production.retention_days),
         date_order=production.date_order or "ask",
     )
 

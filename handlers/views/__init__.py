@@ -14,7 +14,15 @@ from bot.ids import (
     SceneView,
     SetupView,
 )
-from handlers.views import boundaries, checklist, note, request, scene_submit, setup_submit
+from handlers.views import (
+    boundaries,
+    checklist,
+    note,
+    request,
+    request_edit,
+    scene_submit,
+    setup_submit,
+)
 
 
 def register(app: App) -> None:
@@ -24,5 +32,5 @@ def register(app: App) -> None:
     app.view(ChangesView.CALLBACK)(boundaries.changes)
     app.view(ChecklistView.CALLBACK)(checklist.handle)
     app.view(RequestView.CALLBACK)(request.handle)
-    app.view(EditRequestView.CALLBACK)(request.edit)
+    app.view(EditRequestView.CALLBACK)(request_edit.handle)
     app.view(NoteView.CALLBACK)(note.handle)

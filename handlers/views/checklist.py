@@ -1,4 +1,4 @@
-"""Saving the boundary checklist."""
+"""Saving the boundary checklist: the listener checks the items, the job saves them."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ from bot.deps import Deps
 from bot.ids import ChecklistView
 from bot.meta import unpack_int
 from bot.text import fold
+from bot.worker import JobContext
 from handlers import view_state
+from handlers.blocks.boundaries import notice_modal
+from handlers.defer import Outcome, saving, shows_outcome
 from storage import audit
 from storage.boundaries import MAX_ITEMS, MAX_LABEL, set_checklist
 from storage.db import session_scope
 from storage.productions import get_production
+
+TITLE = "Boundary checklist"
 
 
 def check_labels(text: str) -> tuple[list[str], str | None]:
@@ -38,36 +43,38 @@ def check_labels(text: str) -> tuple[list[str], str | None]:
 
 
 def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
-    labels, problem = check_labels(view_state.text(view, ChecklistView.ITEMS))
+    _, problem = check_labels(view_state.text(view, ChecklistView.ITEMS))
     if problem:
         ack(response_action="errors", errors={ChecklistView.ITEMS: problem})
         return
-    user_id = body["user"]["id"]
-    with session_scope(deps.session_factory) as session:
+    saving(ack, deps, save_checklist, body, view, title=TITLE, field=ChecklistView.ITEMS)
+
+
+@shows_outcome(TITLE)
+def save_checklist(job: JobContext, payload: dict[str, Any]) -> Outcome:
+    user_id, view = payload["user_id"], payload["view"]
+    labels, _ = check_labels(view_state.text(view, ChecklistView.ITEMS))
+    with session_scope(job.services.session_factory) as session:
         production = get_production(
-            session, production_id=unpack_int(view.get("private_metadata", ""), "checklist", "p")
+            session, production_id=unpack_int(view["private_metadata"], "checklist", "p")
         )
-        try:
-            if production is None:
-                raise Refusal("This production no longer exists.")
-            require(
-                session,
-                production=production,
-                user_id=user_id,
-                roles=MANAGERS,
-                doing="edit the boundary checklist",
-            )
-        except Refusal as refusal:
-            ack(response_action="errors", errors={ChecklistView.ITEMS: str(refusal)})
-            return
+        if production is None:
+            raise Refusal("This production no longer exists.")
+        require(
+            session,
+            production=production,
+            user_id=user_id,
+            roles=MANAGERS,
+            doing="edit the boundary checklist",
+        )
         set_checklist(session, production.id, labels)
         audit.record(
             session,
-            at=deps.clock.now(),
+            at=job.services.clock.now(),
             team_id=production.workspace.team_id,
             actor=user_id,
             action="checklist.update",
             production_id=production.id,
             detail={"items": len(labels)},
         )
-    ack()
+    return Outcome(notice_modal(TITLE, f"Saved: {len(labels)} item(s) on the checklist."))

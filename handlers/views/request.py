@@ -1,21 +1,22 @@
-"""Posting a coordinator request: checked on submit, in up to two steps.
+"""Posting a coordinator request. The listener checks what needs no database (a channel picked,
+a time not in the past); the job checks the rest, in up to two steps, each shown in place of
+"Saving…":
 
-1. Names of performers or characters: refused, the error under the text (cannot be
+1. Names of performers or characters: refused, the form shown again saying so (cannot be
    overridden). Otherwise, if the wording may single someone out (pronouns, "the actress"),
    the scene has one or two performers, or a performer answered about the scene within the
-   quiet time, the modal is shown again with those concerns and a choice for each.
+   quiet time, the form is shown again with those concerns and a choice for each.
 2. Submitted again with the same text and scene: the choices are taken (a warning must be
    acknowledged; a small cast may drop the scene; a hold-back sets the post time). A changed
    text or scene is checked afresh.
 
 Then the request is stored and its posts handed to the delivery engine (at once, or at the
-chosen time), and the modal says so. Slack is answered only after the commit.
+chosen time), and the modal says so.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,37 +26,21 @@ from sqlalchemy.orm import Session
 
 from bot.access import Refusal, require
 from bot.deps import Deps
-from bot.ids import EditRequestView, RequestView
-from bot.meta import pack, unpack, unpack_int
+from bot.ids import RequestView
+from bot.meta import pack, unpack
 from bot.requests import assess, create, hold_until
-from bot.requests import edit as edit_request
 from bot.worker import JobContext
 from handlers import view_state
 from handlers.blocks.boundaries import notice_modal
-from handlers.blocks.requests import (
-    Concerns,
-    RequestForm,
-    confirm_blocks,
-    edit_modal,
-    request_modal,
-)
-from handlers.defer import after, team_of
+from handlers.blocks.requests import Concerns, RequestForm, request_modal
+from handlers.blocks.saving import with_problem
+from handlers.defer import Outcome, saving, shows_outcome
 from handlers.home_tab import refresh_coordinators
 from handlers.modals.request import request_scenes
-from handlers.request_posts import refresh_posts
 from storage.db import session_scope
-from storage.models import CoordinatorRequest, Production, RequestStatus, Role, Scene
+from storage.models import Production, Role, Scene
 
-MAX_ERROR = 1900
-
-
-@dataclass(frozen=True)
-class Answer:
-    """How to answer Slack: `response_action` and its payload."""
-
-    payload: dict[str, Any]
-    posted: bool = False
-    production_id: int | None = None
+TITLE = "Request"
 
 
 def read_form(view: dict[str, Any]) -> RequestForm:
@@ -69,75 +54,110 @@ def read_form(view: dict[str, Any]) -> RequestForm:
     )
 
 
+def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    form = read_form(view)
+    if not form.channels:
+        ack(response_action="errors", errors={RequestView.CHANNELS: "Pick at least one channel."})
+        return
+    if form.post_at and _post_at(form, deps.clock.now()) is None:
+        error = "Pick a time in the future, or leave it empty."
+        ack(response_action="errors", errors={RequestView.POST_AT: error})
+        return
+    saving(ack, deps, post_request, body, view, title=TITLE, field=RequestView.TEXT)
+
+
+def _post_at(form: RequestForm, now: datetime) -> datetime | None:
+    """When to post: now, or the time picked (None if that is in the past)."""
+    if not form.post_at:
+        return now
+    post_at = datetime.fromtimestamp(form.post_at, UTC)
+    return None if post_at < now.replace(second=0, microsecond=0) else post_at
+
+
 def _digest(form: RequestForm) -> str:
     return hashlib.sha256(f"{form.scene_id}\x00{form.text}".encode()).hexdigest()[:16]
 
 
-def _errors(block: str, text: str) -> Answer:
-    return Answer({"response_action": "errors", "errors": {block: text[:MAX_ERROR]}})
+@shows_outcome(TITLE)
+def post_request(job: JobContext, payload: dict[str, Any]) -> Outcome:
+    now = job.services.clock.now()
+    with session_scope(job.services.session_factory) as session:
+        outcome, production_id = _decide(
+            session, view=payload["view"], user_id=payload["user_id"], now=now
+        )
+    if production_id is None:
+        return outcome
+
+    def then() -> None:
+        job.wake()  # posts due now
+        refresh_coordinators(job, {"production_id": production_id, "team_id": payload["team_id"]})
+
+    return Outcome(outcome.view, then)
 
 
-def decide(session: Session, *, view: dict[str, Any], user_id: str, now: datetime) -> Answer:
+def _decide(
+    session: Session, *, view: dict[str, Any], user_id: str, now: datetime
+) -> tuple[Outcome, int | None]:
+    """What to show, and the production whose request was stored (None: not stored)."""
     form = read_form(view)
-    ids = unpack(view.get("private_metadata", ""), "request")
+    ids = unpack(view["private_metadata"], "request")
     production = session.get(Production, int(ids["p"]))
     if production is None:
-        return _errors(RequestView.TEXT, "This production no longer exists.")
-    try:
-        require(
-            session,
-            production=production,
-            user_id=user_id,
-            roles=(Role.COORDINATOR,),
-            doing="post requests",
-        )
-    except Refusal as refusal:
-        return _errors(RequestView.TEXT, str(refusal))
-    if not form.channels:
-        return _errors(RequestView.CHANNELS, "Pick at least one channel.")
-    post_at = datetime.fromtimestamp(form.post_at, UTC) if form.post_at else now
-    if form.post_at and post_at < now.replace(second=0, microsecond=0):
-        return _errors(RequestView.POST_AT, "Pick a time in the future, or leave it empty.")
-    scene = session.get(Scene, form.scene_id) if form.scene_id else None
-    if scene is not None and (scene.production_id != production.id or scene.removed):
-        return _errors(RequestView.SCENE, "This scene is no longer on the schedule.")
-    found = assess(session, production=production, scene=scene, text=form.text, now=now)
-    if found.check.refusals:
-        messages = list(dict.fromkeys(f.message for f in found.check.refusals))
-        return _errors(RequestView.TEXT, " ".join(messages))
-    held = hold_until(production, now) if found.recent is not None else None
-    digest = _digest(form)
-    needs = bool(found.check.warnings) or found.small_cast or held is not None
-    if needs and ids.get("h") != digest:
-        concerns = Concerns(
-            warnings=list(found.check.warnings),
-            small_cast=found.cast_size if found.small_cast else None,
-            recent=found.recent,
-            hold_until=held,
-            zone=production.time_zone,
-        )
-        metadata = pack(
-            "request", p=production.id, h=digest, u=int(held.timestamp()) if held else 0
-        )
-        view = request_modal(
+        raise Refusal("This production no longer exists.")
+    require(
+        session,
+        production=production,
+        user_id=user_id,
+        roles=(Role.COORDINATOR,),
+        doing="post requests",
+    )
+
+    def again(
+        problem: str | None, concerns: Concerns | None = None, **meta: int | str
+    ) -> tuple[Outcome, None]:
+        """The form again, as entered, with the `concerns` and the `problem` to fix."""
+        shown = request_modal(
             form=form,
             scenes=request_scenes(session, production, now),
-            metadata=metadata,
+            metadata=pack("request", **meta) if meta else view["private_metadata"],
             concerns=concerns,
         )
-        return Answer({"response_action": "update", "view": view})
+        return Outcome(with_problem(shown, problem) if problem else shown), None
+
+    post_at = _post_at(form, now)
+    if post_at is None:
+        return again("Pick a time in the future, or leave it empty.")
+    scene = session.get(Scene, form.scene_id) if form.scene_id else None
+    if scene is not None and (scene.production_id != production.id or scene.removed):
+        return again("This scene is no longer on the schedule: pick another, or none.")
+    found = assess(session, production=production, scene=scene, text=form.text, now=now)
+    if found.check.refusals:
+        return again(" ".join(dict.fromkeys(f.message for f in found.check.refusals)))
+    held = hold_until(production, now) if found.recent is not None else None
+    concerns = Concerns(
+        warnings=list(found.check.warnings),
+        small_cast=found.cast_size if found.small_cast else None,
+        recent=found.recent,
+        hold_until=held,
+        zone=production.time_zone,
+    )
+    digest = _digest(form)
+    if (found.check.warnings or found.small_cast or held is not None) and ids.get("h") != digest:
+        return again(
+            None, concerns, p=production.id, h=digest, u=int(held.timestamp()) if held else 0
+        )
     if found.check.warnings and not view_state.checked(view, RequestView.CONFIRM):
-        return _errors(
-            RequestView.CONFIRM,
-            "Tick this to post despite the warnings above, or reword the request.",
+        return again(
+            "Tick “Post anyway” under Wording to post despite the warnings, or reword it.",
+            concerns,
         )
     if found.small_cast and view_state.selected(view, RequestView.STANDING) != "scene":
         if found.check.scenes:  # a typed scene number still says which scene
             named = ", ".join(found.check.scenes)
-            return _errors(
-                RequestView.TEXT,
+            return again(
                 f"The text names scene {named}: take the scene number out to post this as a "
                 "standing requirement.",
+                concerns,
             )
         scene = None
     if view_state.selected(view, RequestView.HOLD) == "hold" and int(ids.get("u") or 0):
@@ -158,78 +178,4 @@ def decide(session: Session, *, view: dict[str, Any], user_id: str, now: datetim
         done = f"Your request will be posted at {local:%H:%M on %a %d %b}."
     else:
         done = "Your request is being posted. `/closedset requests` shows who acknowledged it."
-    return Answer(
-        {"response_action": "update", "view": notice_modal("Request", done)}, True, production.id
-    )
-
-
-def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
-    with session_scope(deps.session_factory) as session:
-        answer = decide(session, view=view, user_id=body["user"]["id"], now=deps.clock.now())
-    ack(**answer.payload)
-    if answer.posted:
-        deps.worker.wake()
-        team_id = team_of(body)
-        payload = {"production_id": answer.production_id, "team_id": team_id}
-        after(deps, refresh_coordinators, payload)
-
-
-def edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
-    """New text for a posted request: checked like a new one; the channels' messages are
-    updated by a job once it is saved."""
-    user_id = body["user"]["id"]
-    text = view_state.text(view, EditRequestView.TEXT).strip()
-    with session_scope(deps.session_factory) as session:
-        request = session.get(
-            CoordinatorRequest, unpack_int(view.get("private_metadata", ""), "request", "r")
-        )
-        answer = _edit(
-            session, request, view=view, text=text, user_id=user_id, now=deps.clock.now()
-        )
-    ack(**answer.payload)
-    if answer.posted and request is not None:
-        after(deps, refresh_request, {"request": request.id})
-
-
-def _edit(
-    session: Session,
-    request: CoordinatorRequest | None,
-    *,
-    view: dict[str, Any],
-    text: str,
-    user_id: str,
-    now: datetime,
-) -> Answer:
-    if request is None or request.status is not RequestStatus.ACTIVE:
-        return _errors(EditRequestView.TEXT, "This request was withdrawn.")
-    try:
-        require(
-            session,
-            production=request.production,
-            user_id=user_id,
-            roles=(Role.COORDINATOR,),
-            doing="edit requests",
-        )
-    except Refusal as refusal:
-        return _errors(EditRequestView.TEXT, str(refusal))
-    found = assess(session, production=request.production, scene=request.scene, text=text, now=now)
-    if found.check.refusals:
-        messages = list(dict.fromkeys(f.message for f in found.check.refusals))
-        return _errors(EditRequestView.TEXT, " ".join(messages))
-    if found.check.warnings and not view_state.checked(view, RequestView.CONFIRM):
-        updated = edit_modal(request, metadata=view.get("private_metadata", ""))
-        updated["blocks"][0]["element"]["initial_value"] = text
-        updated["blocks"] += confirm_blocks(found.check.warnings)
-        return Answer({"response_action": "update", "view": updated})
-    edit_request(session, request, text=text, actor=user_id, now=now)
-    return Answer(
-        {
-            "response_action": "update",
-            "view": notice_modal("Request", "Saved; its messages are being updated."),
-        },
-        True,
-    )
-
-
-def refresh_request(job: JobContext, payload: dict[str, int]) -> None:
-    refresh_posts(job.client, job.services.session_factory, payload["request"])
+    return Outcome(notice_modal(TITLE, done)), production.id

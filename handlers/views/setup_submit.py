@@ -1,26 +1,32 @@
-"""Saving the production setup modal."""
+"""Saving the production setup modal: the listener checks the values (names, durations, time
+zone); the job checks who may change what and that the name is free, then saves, and shows what
+is next, or the form again saying what to change."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack
-from sqlalchemy.orm import Session
 
 from bot.access import MANAGERS, Refusal, require
 from bot.deps import Deps
 from bot.ids import SetupView
 from bot.meta import unpack_int
 from bot.roles import coordinator_change_refused, saved_setup, snapshot
-from bot.setup import SetupForm, check_setup
+from bot.setup import ProductionSetup, SetupForm, check_setup
+from bot.worker import JobContext
 from handlers import view_state
-from handlers.blocks.setup_modal import setup_done_modal
-from handlers.defer import after
+from handlers.blocks.saving import with_problem
+from handlers.blocks.setup_modal import setup_done_modal, setup_modal
+from handlers.defer import Outcome, saving, shows_outcome
 from handlers.home_tab import refresh_production
 from handlers.vouching import vouch_if_workspace_admin
 from storage import audit, deliveries
 from storage.db import session_scope
 from storage.productions import get_production, name_taken, save_setup
+
+TITLE = "Production setup"
 
 
 def _form(view: dict[str, Any]) -> SetupForm:
@@ -45,79 +51,106 @@ def _form(view: dict[str, Any]) -> SetupForm:
         closed_set_text=view_state.text(view, SetupView.CLOSED_SET_TEXT),
         checkin_window=view_state.text(view, SetupView.CHECKIN_WINDOW),
         closure_after=view_state.text(view, SetupView.CLOSURE_AFTER),
+        retention=view_state.text(view, SetupView.RETENTION),
         date_order=view_state.selected(view, SetupView.DATE_ORDER) or "ask",
     )
 
 
-def _save(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], db_session: Session, deps: Deps
-) -> int | None:
-    user_id, team_id = body["user"]["id"], body["user"]["team_id"]
-    production_id = unpack_int(view.get("private_metadata", ""), "setup", "p")
-    production = get_production(db_session, production_id=production_id) if production_id else None
-    if production_id and production is None:
-        ack(response_action="errors", errors={SetupView.NAME: "This production no longer exists."})
-        return None
-    if production is not None:
-        try:
+def _checked(
+    user_id: str, view: dict[str, Any]
+) -> tuple[SetupForm, ProductionSetup | None, dict[str, str]]:
+    """The form as `user_id` submitted it, and the setup it makes or an error per field (no
+    database)."""
+    form = _form(view)
+    creating = not unpack_int(view.get("private_metadata", ""), "setup", "p")
+    if creating and user_id not in form.coordinators:
+        # Whoever sets a production up is its first coordinator.
+        form = replace(form, coordinators=(user_id, *form.coordinators))
+    setup, errors = check_setup(form)
+    return form, setup, errors
+
+
+def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    _, setup, errors = _checked(body["user"]["id"], view)
+    if setup is None or errors:
+        ack(response_action="errors", errors=errors)
+        return
+    saving(ack, deps, save_setup_form, body, view, title=TITLE, field=SetupView.NAME)
+
+
+@shows_outcome(TITLE)
+def save_setup_form(job: JobContext, payload: dict[str, Any]) -> Outcome:
+    user_id, team_id, view = payload["user_id"], payload["team_id"], payload["view"]
+    form, setup, _ = _checked(user_id, view)
+    if setup is None:
+        raise Refusal("This form is out of date.")
+    production_id = unpack_int(view["private_metadata"], "setup", "p")
+    now = job.services.clock.now()
+    with session_scope(job.services.session_factory) as session:
+        production = get_production(session, production_id=production_id) if production_id else None
+        if production_id and production is None:
+            raise Refusal("This production no longer exists.")
+        if production is not None:
             require(
-                db_session,
+                session,
                 production=production,
                 user_id=user_id,
                 roles=MANAGERS,
                 doing="change its setup",
             )
-        except Refusal as refusal:
-            ack(response_action="errors", errors={SetupView.NAME: str(refusal)})
-            return None
-    form = _form(view)
-    if production is not None and (
-        refused := coordinator_change_refused(
-            db_session, production=production, user_id=user_id, coordinators=form.coordinators
+            refused = coordinator_change_refused(
+                session, production=production, user_id=user_id, coordinators=form.coordinators
+            )
+            if refused:
+                return Outcome(_again(view, f"Coordinators: {refused}"))
+        if name_taken(
+            session,
+            team_id=team_id,
+            name=setup.name,
+            except_id=production.id if production else None,
+        ):
+            return Outcome(_again(view, f"There is already a production called '{setup.name}'."))
+        before = snapshot(session, production.id if production else None)
+        saved = save_setup(session, team_id=team_id, production=production, setup=setup, now=now)
+        audit.record(
+            session,
+            at=now,
+            team_id=team_id,
+            actor=user_id,
+            action="production.create" if production is None else "production.update",
+            production_id=saved.id,
         )
-    ):
-        ack(response_action="errors", errors={SetupView.COORDINATORS: refused})
-        return None
-    if production is None and user_id not in form.coordinators:
-        # Whoever sets a production up is its first coordinator.
-        form = SetupForm(**{**form.__dict__, "coordinators": (user_id, *form.coordinators)})
-    setup, errors = check_setup(form)
-    if setup is not None and name_taken(
-        db_session,
-        team_id=team_id,
-        name=setup.name,
-        except_id=production.id if production else None,
-    ):
-        errors = {SetupView.NAME: f"There is already a production called '{setup.name}'."}
-    if setup is None or errors:
-        ack(response_action="errors", errors=errors)
-        return None
-    now = deps.clock.now()
-    before = snapshot(db_session, production.id if production else None)
-    saved = save_setup(db_session, team_id=team_id, production=production, setup=setup, now=now)
-    audit.record(
-        db_session,
-        at=now,
-        team_id=team_id,
-        actor=user_id,
-        action="production.create" if production is None else "production.update",
-        production_id=saved.id,
-    )
-    saved_setup(  # people told of their new roles; vouched for, or held
-        db_session, production=saved, created=production is None, before=before, by=user_id, now=now
-    )
-    # New lead times or coordinators move or re-address what is planned.
-    deliveries.sync_production(db_session, saved, now=now)
-    ack(response_action="update", view=setup_done_modal(saved.name, created=production is None))
-    return saved.id
+        saved_setup(  # people told of their new roles; vouched for, or held
+            session,
+            production=saved,
+            created=production is None,
+            before=before,
+            by=user_id,
+            now=now,
+        )
+        # New lead times or coordinators move or re-address what is planned.
+        deliveries.sync_production(session, saved, now=now)
+        done = setup_done_modal(saved.name, created=production is None)
+        follow = {"production_id": saved.id, "team_id": team_id}
+
+    def then() -> None:
+        job.wake()
+        refresh_production(job, follow)
+        vouch_if_workspace_admin(job, {**follow, "user_id": user_id})
+
+    return Outcome(done, then)
 
 
-def handle(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
-    with session_scope(deps.session_factory) as db_session:
-        production_id = _save(ack, body, view, db_session, deps)
-        team_id = body["user"].get("team_id") or body.get("team", {}).get("id", "")
-    if production_id is not None:
-        deps.worker.wake()
-        payload = {"production_id": production_id, "team_id": team_id}
-        after(deps, refresh_production, payload)
-        after(deps, vouch_if_workspace_admin, {**payload, "user_id": body["user"]["id"]})
+def _again(view: dict[str, Any], problem: str) -> dict[str, Any]:
+    """The setup form again, as it was submitted (a time left empty: its default), saying
+    what to change."""
+    metadata = view["private_metadata"]
+    creating = not unpack_int(metadata, "setup", "p")
+    form = _form(view)
+    blank = SetupForm()
+    form = replace(
+        form,
+        default_call=form.default_call or blank.default_call,
+        digest_at=form.digest_at or blank.digest_at,
+    )
+    return with_problem(setup_modal(form, metadata=metadata, creating=creating), problem)

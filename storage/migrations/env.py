@@ -1,7 +1,10 @@
-"""Alembic environment: the engine comes from the caller (`storage.db.upgrade`) or, for
-`alembic` run by hand, from DATABASE_URL."""
+"""Alembic environment: the engine (and the cipher, in `config.attributes`) come from the
+caller (`storage.db.upgrade`) or, for `alembic` run by hand, from DATABASE_URL (and the
+configured key)."""
 
 from __future__ import annotations
+
+from contextlib import suppress
 
 from alembic import context
 from sqlalchemy import Engine
@@ -15,10 +18,15 @@ target_metadata = Base.metadata
 def _engine() -> Engine:
     engine = config.attributes.get("engine")
     if engine is None:
-        from bot.config import environment, load_settings
+        from bot.config import ConfigError, environment, load_settings
+        from bot.crypto import load_cipher
         from storage.db import make_engine
 
-        engine = make_engine(load_settings(environment(), need_slack=False).database_url)
+        settings = load_settings(environment(), need_slack=False)
+        engine = make_engine(settings.database_url)
+        if config.attributes.get("cipher") is None:  # for migrations that seal stored values
+            with suppress(ConfigError):
+                config.attributes["cipher"] = load_cipher(settings, create=False)
     assert isinstance(engine, Engine)
     return engine
 

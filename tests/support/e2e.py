@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.ids import ImportAction, SetupView
+from handlers.blocks.saving import SAVING
 from storage.models import Production
 from tests.conftest import RunningApp
-from tests.support.signing import Response, conversation, plain, timepicker, users
+from tests.support.signing import conversation, plain, timepicker, users
 from tests.support.slack_standin import SlackStandIn
 
 COORDINATOR = "U0COORD001"
@@ -64,10 +68,11 @@ def setup_values(**overrides: Any) -> dict[str, Any]:
 
 def open_and_submit_setup(
     app: RunningApp, user_id: str = COORDINATOR, **overrides: Any
-) -> Response:
+) -> Submitted:
     app.standin.clear()
     opened = open_modal(app, "setup", user_id)
-    return app.slack.view_submission(
+    return submit(
+        app,
         user_id=user_id,
         callback_id=opened["callback_id"],
         private_metadata=opened["private_metadata"],
@@ -170,4 +175,95 @@ def open_modal(app: RunningApp, text: str, user_id: str) -> dict[str, Any]:
     before = len(app.standin.calls("views.open"))
     assert app.slack.command(text, user_id=user_id).status == 200
     view: dict[str, Any] = app.standin.wait_for("views.open", count=before + 1)[-1].json("view")
+    return view
+
+
+_view_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A modal submission as the person sees it: Slack's answer to it (`ack`: errors under
+    fields, the modal replaced, or `{}` for a bare ack) and, for one a job saves, the modal
+    the job put in place of "Saving…" (`view`)."""
+
+    ack: dict[str, Any]
+    view: dict[str, Any] | None = None
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """The errors shown under the fields (none unless the ack refused the values)."""
+        errors: dict[str, str] = self.ack.get("errors", {})
+        return errors if self.ack.get("response_action") == "errors" else {}
+
+    @property
+    def saving(self) -> bool:
+        """Whether the ack replaced the modal with "Saving…" (a job does the rest)."""
+        return self.ack.get("response_action") == "update" and SAVING in json.dumps(
+            self.ack.get("view"), ensure_ascii=False
+        )
+
+    @property
+    def text(self) -> str:
+        """Everything the modal says after the submission (the job's view, else the ack)."""
+        return json.dumps(self.view if self.view is not None else self.ack, ensure_ascii=False)
+
+    @property
+    def status(self) -> int:
+        """The HTTP status of the ack (`submit` asserts it was 200)."""
+        return 200
+
+    def json(self) -> dict[str, Any]:
+        """The ack, as `Response.json` reads it."""
+        return self.ack
+
+
+def submit(
+    app: RunningApp,
+    *,
+    user_id: str,
+    callback_id: str,
+    values: Mapping[str, Any],
+    private_metadata: str = "",
+    timeout: float = 10,
+) -> Submitted:
+    """Submit a modal and wait for its outcome: the ack's errors, or the view the job shows
+    in place of "Saving…" (`views.update` of the submitted view)."""
+    view_id = f"VSUB{next(_view_ids):06d}"
+    response = app.slack.view_submission(
+        user_id=user_id,
+        callback_id=callback_id,
+        values=values,
+        private_metadata=private_metadata,
+        view_id=view_id,
+    )
+    assert response.status == 200, response.text
+    ack = response.json() if response.body.strip() else {}
+    submitted = Submitted(ack)
+    if not submitted.saving:
+        return submitted
+    return Submitted(ack, outcome(app, view_id, timeout))
+
+
+def outcome(app: RunningApp, view_id: str, timeout: float = 10) -> dict[str, Any]:
+    """The view the app put in place of the modal `view_id` (its first `views.update`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for call in app.standin.calls("views.update"):
+            if call.params.get("view_id") == view_id:
+                view: dict[str, Any] = call.json("view")
+                return view
+        assert time.monotonic() < deadline, f"the modal {view_id} was not updated"
+        time.sleep(0.02)
+
+
+def home_view(app: RunningApp, user_id: str) -> dict[str, Any]:
+    """The Home tab published for `user_id` when they open it."""
+    before = len(app.standin.calls("views.publish"))
+    response = app.slack.event({"type": "app_home_opened", "user": user_id, "tab": "home"})
+    assert response.status == 200
+    calls = app.standin.wait_for("views.publish", count=before + 1)
+    mine = [c for c in calls if c.params["user_id"] == user_id]
+    view: dict[str, Any] = mine[-1].json("view")
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
     return view
