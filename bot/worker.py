@@ -14,8 +14,9 @@ work is refused once the oldest waiting job has waited longer than anyone waits 
 again, rather than let a backlog grow that would be answered minutes late.
 
 Modal openers are *urgent*: a `trigger_id` is good for 3 seconds. Urgent jobs are taken before
-any other, and `urgent_threads` of the threads take nothing else, so a modal still opens when
-every other thread is waiting on a slow Slack.
+others queued up to half a second earlier (so a stream of them never starves the rest), and
+`urgent_threads` of the threads take nothing else, so a modal still opens when every other
+thread is waiting on a slow Slack.
 
 A job's failure cannot reach Bolt's error handler, so `run_job` handles it the same way: a
 refusal is told to the user as is; anything else is logged under a reference and the user is
@@ -125,7 +126,9 @@ class Worker:
     `run_due`).
 
     Two queues, each first in, first out: urgent jobs (modal openers, and notices to users)
-    and the rest; a thread takes an urgent job first, and `urgent_threads` take nothing else.
+    and the rest; a thread takes an urgent job first unless the oldest ordinary job has waited
+    `NORMAL_SLACK` longer than it (earliest deadline first, the urgent ones' deadline being
+    sooner), and `urgent_threads` take nothing else.
     "Busy" is decided by waiting time, not only by length: once the oldest waiting job has
     waited `max_wait` seconds (2 s for an urgent one, whose trigger lasts 3), new work of that
     kind is refused, since its answer would come later than anyone waits for; `capacity` caps
@@ -135,6 +138,8 @@ class Worker:
 
     NOTICES = 1000
     URGENT_MAX_WAIT = 2.0
+    NORMAL_SLACK = 0.5
+    """How much longer than the oldest urgent job an ordinary job waits before it goes first."""
 
     def __init__(
         self,
@@ -277,7 +282,7 @@ class Worker:
         ready = self._for_urgent if urgent_only else self._for_any
         with self._lock:
             while True:
-                if self._urgent:
+                if self._urgent and (urgent_only or not self._normal_is_due()):
                     entry = self._urgent.popleft()
                     if entry.notice:
                         self._notices -= 1
@@ -292,6 +297,14 @@ class Worker:
                 if self._stopping:
                     return None
                 ready.wait()
+
+    def _normal_is_due(self) -> bool:
+        """Whether the oldest ordinary job goes before the oldest urgent one: once it has
+        waited `NORMAL_SLACK` longer. Urgent work first, but a steady stream of it (a crew
+        opening modals) cannot hold a command's answer back until the stream ends."""
+        return bool(self._normal) and (
+            self._normal[0].queued_at + self.NORMAL_SLACK < self._urgent[0].queued_at
+        )
 
     def _run(self, urgent_only: bool) -> None:
         while (entry := self._take(urgent_only)) is not None:

@@ -145,6 +145,35 @@ def test_urgent_jobs_are_taken_before_waiting_ones(standin: SlackStandIn) -> Non
     assert order.index("urgent-2") < order.index("normal-1")
 
 
+def test_a_stream_of_urgent_jobs_does_not_starve_one_that_waited_longer(
+    standin: SlackStandIn,
+) -> None:
+    release_general, release_urgent = threading.Event(), threading.Event()
+    pool = _worker(standin, threads=2, urgent_threads=1, capacity=50)
+    order: list[str] = []
+    done = threading.Event()
+
+    def note(job: JobContext, name: str) -> None:
+        order.append(name)
+        if len(order) == 3:
+            done.set()
+
+    try:
+        hold(pool, release_general)
+        hold(pool, release_urgent, urgent=True)  # the urgent-only thread stays held
+        pool.submit(note, "normal", response_url=None)
+        time.sleep(Worker.NORMAL_SLACK + 0.2)
+        pool.submit(note, "urgent-1", response_url=None, urgent=True)
+        pool.submit(note, "urgent-2", response_url=None, urgent=True)
+        release_general.set()  # one thread, three jobs: the one that waited longest first
+        assert done.wait(5)
+    finally:
+        release_general.set()
+        release_urgent.set()
+        pool.shutdown()
+    assert order == ["normal", "urgent-1", "urgent-2"]
+
+
 def test_a_notice_goes_out_even_when_the_worker_is_full(standin: SlackStandIn) -> None:
     release = threading.Event()
     pool = _worker(standin, threads=2, urgent_threads=1, capacity=1)

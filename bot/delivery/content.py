@@ -56,6 +56,11 @@ class Skip:
     reason: str
 
 
+NOT_NEEDED = "not needed"
+"""Why a prompt, nudge or escalation was not sent once answers made it pointless: the skip is
+stored with the row (beside a performer's id, for a prompt), so it says no more than that."""
+
+
 @dataclass(frozen=True)
 class SceneRef:
     """A scene as a performer's messages name it: number, time and set."""
@@ -472,7 +477,7 @@ def _about_scene(session: Session, row: Delivery, scene: Scene) -> Content | Ski
     changed = tuple(str(c) for c in row.detail.get("changed", ()))
     if kind in (DeliveryKind.PROMPT, DeliveryKind.NUDGE):
         if row.recipient in answers_for(session, scene):
-            return Skip("answered")
+            return Skip(NOT_NEEDED)
         return Prompt(
             scene_ref(scene),
             asker(scene.production),
@@ -484,7 +489,7 @@ def _about_scene(session: Session, row: Delivery, scene: Scene) -> Content | Ski
         return Lapsed(scene_ref(scene), asker(scene.production), changed)
     if kind is DeliveryKind.ESCALATION:
         if all_confirmed(session, scene):
-            return Skip("all confirmed")
+            return Skip(NOT_NEEDED)
         return Escalation(scene_ref(scene))
     if kind is DeliveryKind.SHORT_NOTICE:
         return ShortNotice(scene_ref(scene))
