@@ -1,11 +1,13 @@
-"""Shared fixtures: databases built by the real migrations (SQLite and, when
-CLOSEDSET_TEST_DATABASE_URL is set, PostgreSQL), the Slack stand-in, and the real app served
+"""Shared fixtures: databases at the newest schema (SQLite copied from one built by the real
+migrations; PostgreSQL, when CLOSEDSET_TEST_DATABASE_URL is set, built from the models, which
+`test_migrations_match_models` holds to the migrations), the Slack stand-in, and the real app served
 over HTTP by the same server `closedset serve` uses."""
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import threading
 import uuid
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,7 +34,8 @@ from bot.deps import Deps, Services
 from bot.server import HttpServer, wsgi_app
 from bot.worker import Worker
 from handlers.blocks.messages import render
-from storage.db import make_engine, make_session_factory, upgrade
+from storage.db import alembic_config, make_engine, make_session_factory, upgrade
+from storage.models import Base
 from tests.support import privacy
 from tests.support.signing import SlackSender
 from tests.support.slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn
@@ -61,15 +65,24 @@ def _postgres_url() -> str | None:
     return normalize_database_url(value) if value else None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database migrated to head: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'closedset.db'}")
-        upgrade(eng)
-        yield eng
-        eng.dispose()
-        return
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database built by the real migrations, once per test process: each test
+    gets a copy of the file (running a dozen migrations per test was a third of the suite)."""
+    path = tmp_path_factory.mktemp("template") / "closedset.db"
+    eng = make_engine(f"sqlite:///{path}")
+    upgrade(eng)
+    with eng.connect() as connection:
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    eng.dispose()
+    return path
+
+
+@contextmanager
+def _postgres_schema(*, migrate: bool) -> Iterator[Engine]:
+    """A fresh PostgreSQL schema, dropped after: built by the real migrations (`migrate`), or
+    from the models and stamped at head (what `test_migrations_match_models` proves the
+    migrations build, at half the time)."""
     base = _postgres_url()
     if base is None:
         pytest.skip(f"PostgreSQL tests need {PG_ENV} (set by .ci/run)")
@@ -80,13 +93,47 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     sep = "&" if "?" in base else "?"
     eng = make_engine(f"{base}{sep}options=-csearch_path%3D{schema}")
     try:
-        upgrade(eng)
+        if migrate:
+            upgrade(eng)
+        else:
+            Base.metadata.create_all(eng)
+            command.stamp(alembic_config(eng), "head")
         yield eng
     finally:
         eng.dispose()
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path
+) -> Iterator[Engine]:
+    """An empty database at the newest schema: a copy of the migrated SQLite template, or a
+    fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        path = tmp_path / "closedset.db"
+        shutil.copyfile(_sqlite_template, path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+        return
+    with _postgres_schema(migrate=False) as eng:
+        yield eng
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database built by running every migration, on this very engine."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'closedset.db'}")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    with _postgres_schema(migrate=True) as eng:
+        yield eng
 
 
 @pytest.fixture

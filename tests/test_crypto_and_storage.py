@@ -54,9 +54,9 @@ def test_key_validation() -> None:
     assert not validate_key("short") and not validate_key("!" * 44)
 
 
-def test_migrations_match_models(engine: Engine) -> None:
-    command.check(alembic_config(engine))  # raises if models and migrations drifted
-    tables = set(inspect(engine).get_table_names())
+def test_migrations_match_models(migrated_engine: Engine) -> None:
+    command.check(alembic_config(migrated_engine))  # raises if models and migrations drifted
+    tables = set(inspect(migrated_engine).get_table_names())
     assert {
         "workspace",
         "production",
