@@ -81,13 +81,23 @@ def _refuse_none(
 
 
 def require(
-    session: Session, *, production: Production, user_id: str, roles: Iterable[Role], doing: str
+    session: Session,
+    *,
+    production: Production,
+    team_id: str,
+    user_id: str,
+    roles: Iterable[Role],
+    doing: str,
 ) -> set[Role]:
-    """Check a role on an already-known production (e.g. from a button's ids). The refusal
-    names the production only to someone in it: ids in a button or modal may have been put
-    there by someone else, and an outsider learns nothing of a production from them."""
-    held = roles_of(session, production_id=production.id, user_id=user_id)
+    """Check a role on an already-known production (e.g. from a button's ids), for the user
+    `user_id` of workspace `team_id` (the verified request's). The refusal names the production
+    only to someone in it: ids in a button or modal may have been put there by someone else,
+    and an outsider learns nothing of a production from them. A production of another
+    workspace is refused as to an outsider, whatever roles the same user id holds there: in an
+    Enterprise Grid organization one user id is a member of several workspaces."""
     wanted = tuple(roles)
+    ours = bool(team_id) and production.workspace.team_id == team_id
+    held = roles_of(session, production_id=production.id, user_id=user_id) if ours else set()
     if not held.intersection(wanted):
         needed = " or ".join(ROLE_NAMES[r] for r in wanted)
         which = production.name if held else "this production"

@@ -29,6 +29,7 @@ from storage.models import (
     DeliveryKind,
     Scene,
 )
+from storage.scoped import owned
 from storage.secrets import open_stamped, seal, seal_stamped, unseal
 from storage.vouches import is_held
 
@@ -116,15 +117,16 @@ def newest(session: Session, scene_id: int) -> CheckinRound | None:
 CLOSED = "This check-in has closed: a newer one has started, or the scene is off the schedule."
 
 
-def open_round(session: Session, round_id: int, performer: str) -> CheckinRound:
-    """The round a performer's tap is for, if it still takes answers (its row is locked for
-    the rest of the transaction, so two taps at once are counted one after the other)."""
+def open_round(session: Session, round_id: int, performer: str, *, team_id: str) -> CheckinRound:
+    """The round a performer (of workspace `team_id`) tapped, if it still takes answers (its
+    row is locked for the rest of the transaction, so two taps at once are counted one after
+    the other)."""
     # The first statement of the transaction: a write lock on SQLite, the row lock on
     # PostgreSQL (see `bot.confirmations.live_scene`).
     session.execute(
         update(CheckinRound).where(CheckinRound.id == round_id).values(number=CheckinRound.number)
     )
-    round_ = session.get(CheckinRound, round_id, populate_existing=True)
+    round_ = owned(session, CheckinRound, round_id, team_id=team_id, fresh=True)
     if round_ is None or performer not in round_.performers:
         raise Refusal("This check-in is not addressed to you.")
     latest = newest(session, round_.scene_id)

@@ -30,6 +30,7 @@ from storage.models import (
     DeliveryStatus,
     Scene,
 )
+from storage.scoped import owned
 from storage.vouches import is_held
 
 
@@ -46,10 +47,12 @@ def live_scene(
     *,
     scene_id: int,
     revision: int | None,
+    team_id: str,
     performer: str,
     to_answer: bool = False,
 ) -> Scene:
-    """The scene a performer's button or modal is about, if they may still answer for it.
+    """The scene a performer's button or modal is about, if they (`performer` of workspace
+    `team_id`, the verified request's) may still answer for it.
 
     `to_answer` first takes the scene's row lock for the rest of the transaction, so that two
     answers for one scene (a double click, a retried submission) run one after the other and
@@ -57,7 +60,7 @@ def live_scene(
     """
     if to_answer:
         lock_row(session, Scene.revision, scene_id)
-    scene = session.get(Scene, scene_id, populate_existing=True)
+    scene = owned(session, Scene, scene_id, team_id=team_id, fresh=True)
     if scene is None or performer not in deliveries.performers_of(scene):
         raise Refusal("This boundary check is not addressed to you.")
     if is_held(session, production_id=scene.production_id):

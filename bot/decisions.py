@@ -17,17 +17,22 @@ from bot.confirmations import offline_states
 from storage import audit, deliveries
 from storage.db import lock_row
 from storage.models import Role, Scene
+from storage.scoped import owned
 
 
-def coordinators_scene(session: Session, *, scene_id: int, user_id: str, doing: str) -> Scene:
-    """The scene, locked for the decision, if the caller coordinates its production."""
+def coordinators_scene(
+    session: Session, *, scene_id: int, team_id: str, user_id: str, doing: str
+) -> Scene:
+    """The scene of workspace `team_id`, locked for the decision, if the caller coordinates
+    its production."""
     lock_row(session, Scene.revision, scene_id)
-    scene = session.get(Scene, scene_id, populate_existing=True)
+    scene = owned(session, Scene, scene_id, team_id=team_id, fresh=True)
     if scene is None or scene.removed:
         raise Refusal("This scene is no longer on the schedule.")
     require(
         session,
         production=scene.production,
+        team_id=team_id,
         user_id=user_id,
         roles=(Role.COORDINATOR,),
         doing=doing,

@@ -46,6 +46,7 @@ from storage import audit, deliveries
 from storage.models import Delivery, DeliveryKind, Member, Production, Role
 from storage.productions import members_with, productions_of
 from storage.roster import apply_roster, roster_entries
+from storage.scoped import owned
 from storage.vouches import HELD, VOUCHED, hold, is_held, mark_vouched
 
 NOT_VOUCHED = (
@@ -159,14 +160,13 @@ def dispute(
 ) -> tuple[Production, list[Role]]:
     """ "This isn't right" on the DM that told `user_id` they were added: the roles it named
     that they still hold are taken away, and the coordinators told. Returns the roles taken."""
-    row = session.get(Delivery, delivery_id)
+    row = owned(session, Delivery, delivery_id, team_id=team_id)
     production = session.get(Production, row.production_id) if row is not None else None
     if (
         row is None
         or production is None
         or row.kind is not DeliveryKind.ROLE_ADDED
         or row.recipient != user_id
-        or production.workspace.team_id != team_id
     ):
         raise Refusal("This message is not addressed to you.")
     before = snapshot(session, production.id)

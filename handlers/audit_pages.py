@@ -14,6 +14,7 @@ from bot.meta import pack, unpack
 from handlers.blocks.audit import PAGE, SCENE_OPTIONS, Line, SceneChoice, audit_modal
 from storage import audit
 from storage.models import Production, Scene
+from storage.scoped import owned
 
 DOING = "read the audit log"
 
@@ -62,10 +63,17 @@ class Page:
 
 def allowed(session: Session, *, production_id: int, team_id: str, user_id: str) -> Production:
     """The production, if the caller is one of its admins or coordinators (in its workspace)."""
-    production = session.get(Production, production_id)
-    if production is None or production.workspace.team_id != team_id:
+    production = owned(session, Production, production_id, team_id=team_id)
+    if production is None:
         raise Refusal("This production no longer exists.")
-    require(session, production=production, user_id=user_id, roles=MANAGERS, doing=DOING)
+    require(
+        session,
+        production=production,
+        team_id=team_id,
+        user_id=user_id,
+        roles=MANAGERS,
+        doing=DOING,
+    )
     return production
 
 
@@ -73,7 +81,7 @@ def page_view(
     session: Session, *, production: Production, page: Page, actor: str, now: datetime
 ) -> dict[str, object]:
     """Record the read, then render `page` (with `up_to` 0: from the newest event on)."""
-    scene = session.get(Scene, page.scene_id) if page.scene_id else None
+    scene = owned(session, Scene, page.scene_id, team_id=production.workspace.team_id)
     if scene is not None and scene.production_id != production.id:
         scene = None
     page = replace(page, scene_id=scene.id if scene is not None else 0)

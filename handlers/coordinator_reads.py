@@ -11,11 +11,14 @@ from storage import audit
 from storage.models import Role, Scene
 
 
-def coordinator_of(session: Session, scene: Scene, user_id: str) -> None:
+def coordinator_of(session: Session, scene: Scene, payload: dict[str, str]) -> None:
+    """Refused unless the clicker (`payload`'s user, in its verified workspace) coordinates
+    the scene's production."""
     require(
         session,
         production=scene.production,
-        user_id=user_id,
+        team_id=payload["team_id"],
+        user_id=payload["user_id"],
         roles=(Role.COORDINATOR,),
         doing="see performers' answers",
     )

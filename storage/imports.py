@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import lock_row
 from storage.models import ImportStatus, PendingImport
+from storage.scoped import owned
 from storage.secrets import seal, unseal
 
 
@@ -37,12 +38,13 @@ def save_pending(
     return pending
 
 
-def claim_pending(session: Session, *, pending_id: int) -> PendingImport | None:
-    """The pending import, locked against a concurrent Apply/Cancel. Its lock comes first
-    (`lock_row`): on SQLite a transaction that read before its first write cannot write once
-    another one (the dispatcher recording a message sent) committed meanwhile."""
+def claim_pending(session: Session, *, pending_id: int, team_id: str) -> PendingImport | None:
+    """The pending import of workspace `team_id`, locked against a concurrent Apply/Cancel.
+    Its lock comes first (`lock_row`): on SQLite a transaction that read before its first
+    write cannot write once another one (the dispatcher recording a message sent) committed
+    meanwhile. (The lock of another workspace's row, a no-op update, changes nothing.)"""
     lock_row(session, PendingImport.status, pending_id)
-    return session.get(PendingImport, pending_id, populate_existing=True)
+    return owned(session, PendingImport, pending_id, team_id=team_id, fresh=True)
 
 
 def payload_of(session: Session, pending: PendingImport) -> str:

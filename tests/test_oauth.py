@@ -700,6 +700,9 @@ def test_every_button_and_modal_from_another_workspace_with_its_ids_is_refused(
     for action_id, click in outsiders.clicks(a).items():
         if click.where == "home":
             where: dict[str, Any] = {"view": {"id": "VHOME00001", "type": "home"}}
+        elif click.where == "modal":
+            modal = {"id": "VMODAL0001", "type": "modal", "private_metadata": click.value}
+            where = {"view": modal}
         elif click.where == "own_channel":
             where = {"channel_id": outsiders.OUTSIDER_CHANNEL}
         else:

@@ -336,8 +336,14 @@ def test_only_a_coordinator_of_the_production_decides(
         scene_id = _scenes(session)["42"].id
         for outsider in ("UA", "U0ROSE0001", "U0STRANGER"):  # the AD, a performer, nobody
             with pytest.raises(Refusal, match="Only a coordinator"):
-                coordinators_scene(session, scene_id=scene_id, user_id=outsider, doing="decide")
-        assert coordinators_scene(session, scene_id=scene_id, user_id="UC", doing="decide")
+                coordinators_scene(
+                    session, scene_id=scene_id, team_id="T1", user_id=outsider, doing="decide"
+                )
+        with pytest.raises(Refusal, match="no longer on the schedule"):  # from another workspace
+            coordinators_scene(session, scene_id=scene_id, team_id="T2", user_id="UC", doing="d")
+        assert coordinators_scene(
+            session, scene_id=scene_id, team_id="T1", user_id="UC", doing="decide"
+        )
 
 
 # ------------------------------------------------------------------ builders and forms

@@ -16,6 +16,7 @@ from handlers.defer import submitting
 from storage import deliveries
 from storage.db import session_scope
 from storage.models import Delivery, DeliveryKind, Role, Scene
+from storage.scoped import owned
 
 SNOOZE = timedelta(minutes=10)
 
@@ -24,15 +25,15 @@ def _reminder(session: Session, payload: dict[str, str]) -> tuple[Delivery, Scen
     """The reminder the button is on, if the clicker may act on it: an AD or coordinator of
     its production, in its workspace, clicking the reminder message itself (a crafted click
     naming another message would otherwise have the bot overwrite that one)."""
-    row = session.get(Delivery, unpack_int(payload["value"], "adrem", "d"))
+    row = owned(
+        session, Delivery, unpack_int(payload["value"], "adrem", "d"), team_id=payload["team_id"]
+    )
     if row is None or row.kind is not DeliveryKind.AD_REMINDER or row.scene is None:
-        raise Refusal("This reminder is no longer there.")
-    production = row.scene.production
-    if production.workspace.team_id != payload["team_id"]:
         raise Refusal("This reminder is no longer there.")
     require(
         session,
-        production=production,
+        production=row.scene.production,
+        team_id=payload["team_id"],
         user_id=payload["user_id"],
         roles=(Role.AD, Role.COORDINATOR),
         doing="snooze or close AD reminders",

@@ -31,6 +31,7 @@ def _scene(session: Session, payload: dict[str, str], *, to_answer: bool = False
         session,
         scene_id=scene_id,
         revision=revision,
+        team_id=payload["team_id"],
         performer=payload["user_id"],
         to_answer=to_answer,
     )

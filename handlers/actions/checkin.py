@@ -20,6 +20,7 @@ from handlers.defer import submitting
 from storage import audit, boundaries
 from storage.db import session_scope
 from storage.models import CheckinRound, Role
+from storage.scoped import owned
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,10 @@ def tapped(job: JobContext, payload: dict[str, str], tap: Tap) -> None:
     now = job.services.clock.now()
     with session_scope(job.services.session_factory) as session:
         round_ = open_round(
-            session, unpack_int(payload["value"], "checkin", "r"), payload["user_id"]
+            session,
+            unpack_int(payload["value"], "checkin", "r"),
+            payload["user_id"],
+            team_id=payload["team_id"],
         )
         record(session, round_, performer=payload["user_id"], tap=tap, now=now)
         round_id = round_.id
@@ -81,14 +85,20 @@ def update_live(job: JobContext, round_id: int) -> None:
             log.warning("could not update a live check-in (%s)", error.response.get("error"))
 
 
-def _coordinator_round(session: Session, value: str, user_id: str) -> CheckinRound:
-    round_ = session.get(CheckinRound, unpack_int(value, "checkin", "r"))
+def _coordinator_round(session: Session, payload: dict[str, str]) -> CheckinRound:
+    round_ = owned(
+        session,
+        CheckinRound,
+        unpack_int(payload["value"], "checkin", "r"),
+        team_id=payload["team_id"],
+    )
     if round_ is None:
         raise Refusal("This check-in is no longer available.")
     require(
         session,
         production=round_.scene.production,
-        user_id=user_id,
+        team_id=payload["team_id"],
+        user_id=payload["user_id"],
         roles=(Role.COORDINATOR,),
         doing="see check-in answers",
     )
@@ -98,7 +108,7 @@ def _coordinator_round(session: Session, value: str, user_id: str) -> CheckinRou
 def view(job: JobContext, payload: dict[str, str]) -> None:
     now = job.services.clock.now()
     with session_scope(job.services.session_factory) as session:
-        round_ = _coordinator_round(session, payload["value"], payload["user_id"])
+        round_ = _coordinator_round(session, payload)
         modal = round_modal(round_, lines(session, round_, now=now))
         audit.record(
             session,

@@ -17,6 +17,7 @@ from handlers.coordinator_reads import audit_read, coordinator_of
 from handlers.defer import submitting
 from storage.db import session_scope
 from storage.models import Scene
+from storage.scoped import owned
 
 THANKS = {
     Closure.OK: "Thank you. Your coordinator sees your answer; nobody else does.",
@@ -30,11 +31,14 @@ THANKS = {
 def _answer(answer: Closure) -> Any:
     def job(ctx: JobContext, payload: dict[str, str]) -> None:
         with session_scope(ctx.services.session_factory) as session:
-            scene = session.get(Scene, unpack_int(payload["value"], "closure", "s"))
+            scene = owned(
+                session,
+                Scene,
+                unpack_int(payload["value"], "closure", "s"),
+                team_id=payload["team_id"],
+            )
             if scene is None or scene.removed:
                 raise Refusal("This scene is no longer on the schedule.")
-            if scene.production.workspace.team_id != payload["team_id"]:
-                raise Refusal("This question is not addressed to you.")
             record_closure(
                 session,
                 scene,
@@ -51,10 +55,12 @@ def _answer(answer: Closure) -> Any:
 
 def view(ctx: JobContext, payload: dict[str, str]) -> None:
     with session_scope(ctx.services.session_factory) as session:
-        scene = session.get(Scene, unpack_int(payload["value"], "closure", "s"))
+        scene = owned(
+            session, Scene, unpack_int(payload["value"], "closure", "s"), team_id=payload["team_id"]
+        )
         if scene is None:
             raise Refusal("This scene is no longer on the schedule.")
-        coordinator_of(session, scene, payload["user_id"])
+        coordinator_of(session, scene, payload)
         modal = closure_modal(scene, closure_lines(session, scene))
         audit_read(session, ctx, payload, scene, "closure.read")
     ctx.client.views_open(trigger_id=payload["trigger_id"], view=modal)
@@ -64,10 +70,12 @@ def _from_status(ctx: JobContext, payload: dict[str, str], *, start: bool) -> No
     """Mark wrapped, or start a check-in, from the status modal; the modal then says so."""
     now = ctx.services.clock.now()
     with session_scope(ctx.services.session_factory) as session:
-        scene = session.get(Scene, unpack_int(payload["value"], "status", "s"))
+        scene = owned(
+            session, Scene, unpack_int(payload["value"], "status", "s"), team_id=payload["team_id"]
+        )
         if scene is None or scene.removed:
             raise Refusal("This scene is no longer on the schedule.")
-        coordinator_of(session, scene, payload["user_id"])
+        coordinator_of(session, scene, payload)
         if start:
             round_ = start_round(session, scene=scene, by=payload["user_id"], now=now)
             note = (

@@ -32,6 +32,7 @@ from storage.models import (
     Role,
     Scene,
 )
+from storage.scoped import owned
 
 _WHAT = {
     DeliveryKind.REQUEST: "A request to the department",
@@ -49,11 +50,16 @@ _WHAT = {
 
 def view_answer(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
-        found = session.get(BoundaryAnswer, unpack_int(payload["value"], "answer", "a"))
-        scene = session.get(Scene, found.scene_id) if found is not None else None
+        found = owned(
+            session,
+            BoundaryAnswer,
+            unpack_int(payload["value"], "answer", "a"),
+            team_id=payload["team_id"],
+        )
+        scene = session.get(Scene, found.scene_id) if found is not None else None  # A's own
         if found is None or scene is None:
             raise Refusal("This update is no longer available.")
-        coordinator_of(session, scene, payload["user_id"])
+        coordinator_of(session, scene, payload)
         stated, changes = boundaries.stated(session, found), None
         if stated is not None:
             before = boundaries.boundaries_before(
@@ -92,10 +98,12 @@ def view_answer(job: JobContext, payload: dict[str, str]) -> None:
 
 def view_status(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
-        scene = session.get(Scene, unpack_int(payload["value"], "status", "s"))
+        scene = owned(
+            session, Scene, unpack_int(payload["value"], "status", "s"), team_id=payload["team_id"]
+        )
         if scene is None:
             raise Refusal("This scene is no longer on the schedule.")
-        coordinator_of(session, scene, payload["user_id"])
+        coordinator_of(session, scene, payload)
         view = status_modal(
             scene,
             scene_states(session, scene),
@@ -109,13 +117,19 @@ def view_status(job: JobContext, payload: dict[str, str]) -> None:
 
 def view_failure(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
-        failed = session.get(Delivery, unpack_int(payload["value"], "failure", "d"))
+        failed = owned(
+            session,
+            Delivery,
+            unpack_int(payload["value"], "failure", "d"),
+            team_id=payload["team_id"],
+        )
         production = session.get(Production, failed.production_id) if failed else None
         if failed is None or production is None:
             raise Refusal("This notice is no longer available.")
         require(
             session,
             production=production,
+            team_id=payload["team_id"],
             user_id=payload["user_id"],
             roles=(Role.COORDINATOR,),
             doing="see delivery problems",
@@ -178,10 +192,12 @@ def _set_sign_off(job: JobContext, payload: dict[str, str], *, signed: bool) -> 
     or take it back; the modal then shows the new state."""
     now = job.services.clock.now()
     with session_scope(job.services.session_factory) as session:
-        scene = session.get(Scene, unpack_int(payload["value"], "status", "s"))
+        scene = owned(
+            session, Scene, unpack_int(payload["value"], "status", "s"), team_id=payload["team_id"]
+        )
         if scene is None or scene.removed:
             raise Refusal("This scene is no longer on the schedule.")
-        coordinator_of(session, scene, payload["user_id"])
+        coordinator_of(session, scene, payload)
         states = scene_states(session, scene)
         offline = offline_states(scene)
         if signed:

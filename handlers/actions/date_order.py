@@ -48,12 +48,17 @@ def _read_as(order: str) -> Any:
 def _answered(session: Session, payload: dict[str, str]) -> PendingImport:
     """The question clicked, if the clicker may answer it and nobody has yet; it is answered
     from now on (a second click, say a double click, previews nothing twice)."""
-    pending = claim_pending(session, pending_id=unpack_int(payload["value"], "import", "id"))
+    pending = claim_pending(
+        session,
+        pending_id=unpack_int(payload["value"], "import", "id"),
+        team_id=payload["team_id"],
+    )
     if pending is None or pending.kind != ASK_DATE_ORDER:
         raise Refusal("This question has expired. Upload the file again.")
     require(
         session,
         production=pending.production,
+        team_id=payload["team_id"],
         user_id=payload["user_id"],
         roles=(Role.COORDINATOR,),
         doing="import into it",

@@ -19,7 +19,8 @@ from handlers.modals.checklist import open_checklist_modal
 from handlers.modals.request import open_new_request
 from handlers.modals.setup import open_setup_modal
 from storage.db import session_scope
-from storage.productions import get_production
+from storage.models import Production
+from storage.scoped import owned
 
 
 def clicked(ack: Ack, action: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
@@ -41,7 +42,7 @@ def run(job: JobContext, payload: dict[str, str]) -> None:
         )
         return
     with session_scope(job.services.session_factory) as session:
-        production = get_production(session, production_id=int(ids["p"]))
+        production = owned(session, Production, ids.get("p"), team_id=payload["team_id"])
         if production is None:
             raise Refusal("This production no longer exists.")
         openers: dict[HomeAction, Callable[..., None]] = {

@@ -28,17 +28,23 @@ from handlers.home_tab import refresh_production
 from storage.db import session_scope
 from storage.imports import claim_pending, payload_of
 from storage.models import ImportStatus, PendingImport, Role
+from storage.scoped import owned
 
 
-def _pending(session: Session, value: str, user_id: str) -> PendingImport:
-    pending = claim_pending(session, pending_id=unpack_int(value, "import", "id"))
+def _pending(session: Session, payload: dict[str, str]) -> PendingImport:
+    pending = claim_pending(
+        session,
+        pending_id=unpack_int(payload["value"], "import", "id"),
+        team_id=payload["team_id"],
+    )
     if pending is None or pending.kind not in (FileKind.CAST, FileKind.SCHEDULE):
         raise Refusal("This preview has expired. Upload the file again.")
     production = pending.production
     require(
         session,
         production=production,
-        user_id=user_id,
+        team_id=payload["team_id"],
+        user_id=payload["user_id"],
         roles=(Role.COORDINATOR,),
         doing="import into it",
     )
@@ -88,15 +94,15 @@ def _finish(client: WebClient, payload: dict[str, str], text: str) -> None:
     )
 
 
-def _decide(session: Session, value: str, user_id: str, services: Services) -> str:
+def _decide(session: Session, payload: dict[str, str], services: Services) -> str:
     # A refusal is told to the clicker alone: the message clicked is updated only for a
     # coordinator of the import's production (a crafted click could name anyone's message).
-    pending = _pending(session, value, user_id)
+    pending = _pending(session, payload)
     if (already := _already(pending)) is not None:
         return already
     try:
         with session.begin_nested():
-            text = _apply(session, pending, user_id=user_id, services=services)
+            text = _apply(session, pending, user_id=payload["user_id"], services=services)
         pending.status = ImportStatus.APPLIED
     except (StalePreview, InputRejected) as refused:
         detail = refused.summary() if isinstance(refused, InputRejected) else str(refused)
@@ -106,8 +112,8 @@ def _decide(session: Session, value: str, user_id: str, services: Services) -> s
     return text
 
 
-def _cancel(session: Session, value: str, user_id: str) -> str:
-    pending = _pending(session, value, user_id)
+def _cancel(session: Session, payload: dict[str, str]) -> str:
+    pending = _pending(session, payload)
     if (already := _already(pending)) is not None:
         return already
     pending.status = ImportStatus.CANCELLED
@@ -117,8 +123,13 @@ def _cancel(session: Session, value: str, user_id: str) -> str:
 def apply_import(job: JobContext, payload: dict[str, str]) -> None:
     """The job: apply the previewed import, then say so in place of the preview."""
     with session_scope(job.services.session_factory) as session:
-        text = _decide(session, payload["value"], payload["user_id"], job.services)
-        pending = session.get(PendingImport, unpack_int(payload["value"], "import", "id"))
+        text = _decide(session, payload, job.services)
+        pending = owned(
+            session,
+            PendingImport,
+            unpack_int(payload["value"], "import", "id"),
+            team_id=payload["team_id"],
+        )
         applied = pending is not None and pending.status is ImportStatus.APPLIED
         production_id = pending.production_id if pending is not None else None
         team_id = pending.production.workspace.team_id if pending is not None else ""
@@ -130,7 +141,7 @@ def apply_import(job: JobContext, payload: dict[str, str]) -> None:
 
 def cancel_import(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
-        text = _cancel(session, payload["value"], payload["user_id"])
+        text = _cancel(session, payload)
     _finish(job.client, payload, text)
 
 

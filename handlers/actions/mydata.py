@@ -141,6 +141,7 @@ def _erase(job: JobContext, payload: dict[str, str]) -> mydata.Erased:
         require(
             session,
             production=production,
+            team_id=payload["team_id"],
             user_id=payload["user_id"],
             roles=(Role.COORDINATOR,),
             doing="erase a performer's data",

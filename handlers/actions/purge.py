@@ -18,6 +18,7 @@ from handlers.defer import submitting
 from storage.db import session_scope
 from storage.models import Scene
 from storage.purge import checkpoint, purge_scene
+from storage.scoped import owned
 
 
 def _purge(ctx: JobContext, payload: dict[str, str]) -> tuple[dict[str, Any], int]:
@@ -25,10 +26,12 @@ def _purge(ctx: JobContext, payload: dict[str, str]) -> tuple[dict[str, Any], in
     scene in the clicker's workspace, the clicker its coordinator, the scene wrapped."""
     now = ctx.services.clock.now()
     with session_scope(ctx.services.session_factory) as session:
-        scene = session.get(Scene, unpack_int(payload["value"], "status", "s"))
-        if scene is None or scene.production.workspace.team_id != payload["team_id"]:
+        scene = owned(
+            session, Scene, unpack_int(payload["value"], "status", "s"), team_id=payload["team_id"]
+        )
+        if scene is None:
             raise Refusal("This scene is no longer on the schedule.")
-        coordinator_of(session, scene, payload["user_id"])
+        coordinator_of(session, scene, payload)
         if not is_wrapped(scene, now):
             raise Refusal("This scene has not wrapped yet: its answers can be purged after it.")
         purged = purge_scene(session, scene, now=now, actor=payload["user_id"])

@@ -32,18 +32,24 @@ from storage.models import (
     Role,
     Scene,
 )
-from storage.productions import get_production
+from storage.scoped import owned
 from storage.secrets import unseal
 
 
-def _coordinator_request(session: Session, value: str, user_id: str) -> CoordinatorRequest:
-    request = session.get(CoordinatorRequest, unpack_int(value, "request", "r"))
+def _coordinator_request(session: Session, payload: dict[str, str]) -> CoordinatorRequest:
+    request = owned(
+        session,
+        CoordinatorRequest,
+        unpack_int(payload["value"], "request", "r"),
+        team_id=payload["team_id"],
+    )
     if request is None:
         raise Refusal("This request no longer exists.")
     require(
         session,
         production=request.production,
-        user_id=user_id,
+        team_id=payload["team_id"],
+        user_id=payload["user_id"],
         roles=(Role.COORDINATOR,),
         doing="manage requests",
     )
@@ -52,7 +58,12 @@ def _coordinator_request(session: Session, value: str, user_id: str) -> Coordina
 
 def acknowledge_job(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
-        post = session.get(RequestPost, unpack_int(payload["value"], "ack", "p"))
+        post = owned(
+            session,
+            RequestPost,
+            unpack_int(payload["value"], "ack", "p"),
+            team_id=payload["team_id"],
+        )
         if post is None or post.request.status is not RequestStatus.ACTIVE:
             raise Refusal("This request was withdrawn; there is nothing to acknowledge.")
         # Only on the request's own post, in its channel and workspace: an acknowledgement is
@@ -78,7 +89,7 @@ def acknowledge_job(job: JobContext, payload: dict[str, str]) -> None:
 def remind_job(job: JobContext, payload: dict[str, str]) -> None:
     now = job.services.clock.now()
     with session_scope(job.services.session_factory) as session:
-        request = _coordinator_request(session, payload["value"], payload["user_id"])
+        request = _coordinator_request(session, payload)
         quiet = [post for post in request.posts if post.ts and not post.acks]
         for post in quiet:
             sent = session.scalar(
@@ -107,14 +118,14 @@ def remind_job(job: JobContext, payload: dict[str, str]) -> None:
 
 def edit_job(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
-        request = _coordinator_request(session, payload["value"], payload["user_id"])
+        request = _coordinator_request(session, payload)
         view = edit_modal(request, metadata=pack("request", r=request.id))
     job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
 
 def withdraw_job(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
-        request = _coordinator_request(session, payload["value"], payload["user_id"])
+        request = _coordinator_request(session, payload)
         withdraw(session, request, actor=payload["user_id"], now=job.services.clock.now())
         request_id, production = request.id, request.production
         zone, name, production_id = production.time_zone, production.name, production.id
@@ -143,16 +154,19 @@ def open_note(job: JobContext, payload: dict[str, str]) -> None:
         )
 
 
-def _coordinator_note(session: Session, value: str, user_id: str) -> PrivateNote:
-    note = session.get(PrivateNote, unpack_int(value, "note", "n"))
+def _coordinator_note(session: Session, payload: dict[str, str]) -> PrivateNote:
+    note = owned(
+        session, PrivateNote, unpack_int(payload["value"], "note", "n"), team_id=payload["team_id"]
+    )
     if note is None:
         raise Refusal("This note is no longer available.")
-    production = get_production(session, production_id=note.production_id)
+    production = session.get(Production, note.production_id)  # the note's own, of this workspace
     assert production is not None
     require(
         session,
         production=production,
-        user_id=user_id,
+        team_id=payload["team_id"],
+        user_id=payload["user_id"],
         roles=(Role.COORDINATOR,),
         doing="read performers' notes",
     )
@@ -161,7 +175,7 @@ def _coordinator_note(session: Session, value: str, user_id: str) -> PrivateNote
 
 def view_note(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
-        note = _coordinator_note(session, payload["value"], payload["user_id"])
+        note = _coordinator_note(session, payload)
         entry = session.scalar(
             select(CastEntry).where(
                 CastEntry.production_id == note.production_id,
@@ -197,7 +211,7 @@ def note_to_request(job: JobContext, payload: dict[str, str]) -> None:
     """From the note's modal: the request modal on top, with the note's text and scene and
     nothing of who wrote it."""
     with session_scope(job.services.session_factory) as session:
-        note = _coordinator_note(session, payload["value"], payload["user_id"])
+        note = _coordinator_note(session, payload)
         production = session.get(Production, note.production_id)
         assert production is not None
         open_request_modal(

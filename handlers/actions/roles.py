@@ -11,6 +11,7 @@ from handlers.blocks.messages import one_line
 from handlers.defer import submitting
 from storage.db import session_scope
 from storage.models import Delivery
+from storage.scoped import owned
 
 
 def not_right(job: JobContext, payload: dict[str, str]) -> None:
@@ -24,7 +25,7 @@ def not_right(job: JobContext, payload: dict[str, str]) -> None:
             now=job.services.clock.now(),
         )
         name = mrkdwn_escape(production.name)
-        row = session.get(Delivery, delivery_id)
+        row = owned(session, Delivery, delivery_id, team_id=payload["team_id"])
         on_it = row is not None and (payload["channel"], payload["ts"]) == (row.channel, row.ts)
     job.wake()  # the coordinators' notice goes now
     if taken:

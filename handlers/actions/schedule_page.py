@@ -9,19 +9,21 @@ from bot.worker import JobContext
 from handlers.defer import submitting
 from handlers.schedule_pages import VIEWERS, page_blocks
 from storage.db import session_scope
-from storage.productions import get_production
+from storage.models import Production
+from storage.scoped import owned
 
 
 def show_page(job: JobContext, payload: dict[str, str]) -> None:
     """The job: replace the list with the page the button's ids name."""
     ids = unpack(payload["value"], "page")
     with session_scope(job.services.session_factory) as session:
-        production = get_production(session, production_id=int(ids["p"]))
+        production = owned(session, Production, ids.get("p"), team_id=payload["team_id"])
         if production is None:
             raise Refusal("This production no longer exists.")
         require(
             session,
             production=production,
+            team_id=payload["team_id"],
             user_id=payload["user_id"],
             roles=VIEWERS,
             doing="see the shooting schedule",

@@ -22,6 +22,7 @@ def _decide(intimate: bool) -> Any:
             scene = coordinators_scene(
                 session,
                 scene_id=int(ids["s"]),
+                team_id=payload["team_id"],
                 user_id=payload["user_id"],
                 doing="decide whether a scene is intimate",
             )
@@ -47,6 +48,7 @@ def in_person(ctx: JobContext, payload: dict[str, str]) -> None:
         scene = coordinators_scene(
             session,
             scene_id=int(ids["s"]),
+            team_id=payload["team_id"],
             user_id=payload["user_id"],
             doing="confirm with a cast member in person",
         )

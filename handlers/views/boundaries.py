@@ -87,6 +87,7 @@ def _record(
                 session,
                 scene_id=int(ids["s"]),
                 revision=int(ids["r"]),
+                team_id=team_id,
                 performer=user_id,
                 to_answer=True,
             )

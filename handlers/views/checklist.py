@@ -18,7 +18,8 @@ from handlers.defer import Outcome, saving, shows_outcome
 from storage import audit
 from storage.boundaries import MAX_ITEMS, MAX_LABEL, set_checklist
 from storage.db import session_scope
-from storage.productions import get_production
+from storage.models import Production
+from storage.scoped import owned
 
 TITLE = "Boundary checklist"
 
@@ -55,14 +56,18 @@ def save_checklist(job: JobContext, payload: dict[str, Any]) -> Outcome:
     user_id, view = payload["user_id"], payload["view"]
     labels, _ = check_labels(view_state.text(view, ChecklistView.ITEMS))
     with session_scope(job.services.session_factory) as session:
-        production = get_production(
-            session, production_id=unpack_int(view["private_metadata"], "checklist", "p")
+        production = owned(
+            session,
+            Production,
+            unpack_int(view["private_metadata"], "checklist", "p"),
+            team_id=payload["team_id"],
         )
         if production is None:
             raise Refusal("This production no longer exists.")
         require(
             session,
             production=production,
+            team_id=payload["team_id"],
             user_id=user_id,
             roles=MANAGERS,
             doing="edit the boundary checklist",

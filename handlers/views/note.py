@@ -21,6 +21,7 @@ from handlers.defer import Outcome, saving, shows_outcome
 from handlers.home_tab import refresh_coordinators
 from storage.db import session_scope
 from storage.models import Production, Role, Scene
+from storage.scoped import owned
 
 TITLE = "Note to coordinator"
 
@@ -37,18 +38,21 @@ def save_note(job: JobContext, payload: dict[str, Any]) -> Outcome:
     user_id, team_id, view = payload["user_id"], payload["team_id"], payload["view"]
     chosen = view_state.selected(view, NoteView.SCENE)
     with session_scope(job.services.session_factory) as session:
-        production = session.get(Production, unpack_int(view["private_metadata"], "note", "p"))
+        production = owned(
+            session, Production, unpack_int(view["private_metadata"], "note", "p"), team_id=team_id
+        )
         if production is None:
             raise Refusal("This production no longer exists.")
         require(
             session,
             production=production,
+            team_id=team_id,
             user_id=user_id,
             roles=(Role.PERFORMER,),
             doing="send notes to its coordinator",
         )
         refuse_if_held(session, production_id=production.id, why=NO_NOTES_YET)
-        scene = session.get(Scene, int(chosen)) if chosen and chosen.isdigit() else None
+        scene = owned(session, Scene, chosen or None, team_id=team_id)
         if scene is not None and (
             scene.production_id != production.id
             or user_id not in {e.slack_user_id for e in scene.cast}

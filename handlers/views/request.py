@@ -39,6 +39,7 @@ from handlers.home_tab import refresh_coordinators
 from handlers.modals.request import request_scenes
 from storage.db import session_scope
 from storage.models import Production, Role, Scene
+from storage.scoped import owned
 
 TITLE = "Request"
 
@@ -83,7 +84,11 @@ def post_request(job: JobContext, payload: dict[str, Any]) -> Outcome:
     now = job.services.clock.now()
     with session_scope(job.services.session_factory) as session:
         outcome, production_id = _decide(
-            session, view=payload["view"], user_id=payload["user_id"], now=now
+            session,
+            view=payload["view"],
+            team_id=payload["team_id"],
+            user_id=payload["user_id"],
+            now=now,
         )
     if production_id is None:
         return outcome
@@ -96,17 +101,18 @@ def post_request(job: JobContext, payload: dict[str, Any]) -> Outcome:
 
 
 def _decide(
-    session: Session, *, view: dict[str, Any], user_id: str, now: datetime
+    session: Session, *, view: dict[str, Any], team_id: str, user_id: str, now: datetime
 ) -> tuple[Outcome, int | None]:
     """What to show, and the production whose request was stored (None: not stored)."""
     form = read_form(view)
     ids = unpack(view["private_metadata"], "request")
-    production = session.get(Production, int(ids["p"]))
+    production = owned(session, Production, ids.get("p"), team_id=team_id)
     if production is None:
         raise Refusal("This production no longer exists.")
     require(
         session,
         production=production,
+        team_id=team_id,
         user_id=user_id,
         roles=(Role.COORDINATOR,),
         doing="post requests",
@@ -127,7 +133,7 @@ def _decide(
     post_at = _post_at(form, now)
     if post_at is None:
         return again("Pick a time in the future, or leave it empty.")
-    scene = session.get(Scene, form.scene_id) if form.scene_id else None
+    scene = owned(session, Scene, form.scene_id, team_id=team_id)
     if scene is not None and (scene.production_id != production.id or scene.removed):
         return again("This scene is no longer on the schedule: pick another, or none.")
     found = assess(session, production=production, scene=scene, text=form.text, now=now)

@@ -22,6 +22,7 @@ from handlers.defer import Outcome, saving, shows_outcome
 from handlers.request_posts import refresh_posts
 from storage.db import session_scope
 from storage.models import CoordinatorRequest, RequestStatus, Role
+from storage.scoped import owned
 
 TITLE = "Edit request"
 
@@ -37,12 +38,18 @@ def save_request_text(job: JobContext, payload: dict[str, Any]) -> Outcome:
     text = view_state.text(view, EditRequestView.TEXT).strip()
     now = job.services.clock.now()
     with session_scope(job.services.session_factory) as session:
-        request = session.get(CoordinatorRequest, unpack_int(metadata, "request", "r"))
+        request = owned(
+            session,
+            CoordinatorRequest,
+            unpack_int(metadata, "request", "r"),
+            team_id=payload["team_id"],
+        )
         if request is None or request.status is not RequestStatus.ACTIVE:
             raise Refusal("This request was withdrawn.")
         require(
             session,
             production=request.production,
+            team_id=payload["team_id"],
             user_id=payload["user_id"],
             roles=(Role.COORDINATOR,),
             doing="edit requests",

@@ -25,6 +25,7 @@ from handlers.home_tab import refresh_production
 from storage import audit, deliveries
 from storage.db import session_scope
 from storage.models import Role, Scene
+from storage.scoped import owned
 from storage.secrets import seal, unseal
 
 TITLE = "Scene"
@@ -52,12 +53,18 @@ def save_scene(job: JobContext, payload: dict[str, Any]) -> Outcome:
         raise Refusal("This form is out of date.")
     now = job.services.clock.now()
     with session_scope(job.services.session_factory) as session:
-        scene = session.get(Scene, unpack_int(view["private_metadata"], "scene", "s"))
+        scene = owned(
+            session,
+            Scene,
+            unpack_int(view["private_metadata"], "scene", "s"),
+            team_id=payload["team_id"],
+        )
         if scene is None or scene.removed:
             raise Refusal("This scene is no longer on the schedule.")
         require(
             session,
             production=scene.production,
+            team_id=payload["team_id"],
             user_id=user_id,
             roles=(Role.COORDINATOR,),
             doing="edit a scene",

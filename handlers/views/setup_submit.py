@@ -24,7 +24,9 @@ from handlers.home_tab import refresh_production
 from handlers.vouching import vouch_if_workspace_admin
 from storage import audit, deliveries
 from storage.db import session_scope
-from storage.productions import get_production, name_taken, save_setup
+from storage.models import Production
+from storage.productions import name_taken, save_setup
+from storage.scoped import owned
 
 TITLE = "Production setup"
 
@@ -87,13 +89,14 @@ def save_setup_form(job: JobContext, payload: dict[str, Any]) -> Outcome:
     production_id = unpack_int(view["private_metadata"], "setup", "p")
     now = job.services.clock.now()
     with session_scope(job.services.session_factory) as session:
-        production = get_production(session, production_id=production_id) if production_id else None
+        production = owned(session, Production, production_id, team_id=team_id)
         if production_id and production is None:
             raise Refusal("This production no longer exists.")
         if production is not None:
             require(
                 session,
                 production=production,
+                team_id=team_id,
                 user_id=user_id,
                 roles=MANAGERS,
                 doing="change its setup",

@@ -1,0 +1,90 @@
+"""The one way from an id in a payload to a row: only through the workspace that sent it.
+
+A button's value or a modal's `private_metadata` is written by us but comes back from Slack in
+a request anyone in any workspace can send with any ids in it. Slack user ids are not unique
+across the workspaces of an Enterprise Grid organization (the same `U…` is a member of each),
+so a role check by user id alone would let a coordinator of workspace A act on A's production
+from workspace B. `owned` answers a row only when its production belongs to the workspace of
+the verified request (`team_id`); a row of another workspace is, to the caller, a row that
+does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    BoundaryAnswer,
+    CheckinRound,
+    ChecklistItem,
+    ClosureAnswer,
+    CoordinatorRequest,
+    Delivery,
+    PendingImport,
+    PrivateNote,
+    Production,
+    RequestPost,
+    Scene,
+    Workspace,
+)
+
+Row = TypeVar("Row")
+
+_BY_PRODUCTION: tuple[Any, ...] = (
+    Scene,
+    CoordinatorRequest,
+    PrivateNote,
+    CheckinRound,
+    PendingImport,
+    Delivery,
+    BoundaryAnswer,
+    ChecklistItem,
+    ClosureAnswer,
+)
+"""Rows that name their production themselves."""
+
+
+def _query(model: type[Row], row_id: int, team_id: str) -> Select[Any]:
+    query: Select[Any] = select(model)
+    if model is Production:
+        query = query.join(Workspace, Workspace.id == Production.workspace_id)
+    elif model is RequestPost:
+        query = query.join(
+            CoordinatorRequest, CoordinatorRequest.id == RequestPost.request_id
+        ).join(Production, Production.id == CoordinatorRequest.production_id)
+    elif model in _BY_PRODUCTION:
+        query = query.join(Production, Production.id == model.production_id)  # type: ignore[attr-defined]
+    else:
+        raise TypeError(f"{model.__name__} does not belong to a production")
+    if model is not Production:
+        query = query.join(Workspace, Workspace.id == Production.workspace_id)
+    return query.where(model.id == row_id, Workspace.team_id == team_id)  # type: ignore[attr-defined]
+
+
+def owned(
+    session: Session,
+    model: type[Row],
+    row_id: int | str | None,
+    *,
+    team_id: str,
+    fresh: bool = False,
+) -> Row | None:
+    """The `model` row with id `row_id` whose production is of workspace `team_id`, else None
+    (also for a missing or malformed id, and an empty `team_id`). `fresh`: re-read it even if
+    the session holds it (`populate_existing`), for a row another request may have changed."""
+    if row_id is None or not team_id:
+        return None
+    if isinstance(row_id, str):
+        if not row_id.isdigit():
+            return None
+        row_id = int(row_id)
+    if not 0 < row_id < 2**31:  # PostgreSQL's integer: a larger id is no row, not an error
+        return None
+    query = _query(model, row_id, team_id)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    found: Row | None = session.scalar(query)
+    return found
