@@ -22,7 +22,13 @@ stdin, one a line, and answers each with one JSON line:
                 `needle` says whether the request's JSON contains the `--needle` text;
                 `methods` counts every call by method, `auth.test` included
     clear   -> forget what was recorded (bounds memory between configurations)
+    install TEAM_ID NAME -> the app installed in a workspace of that name: the answer of
+               `oauth.v2.access` (a rotating bot token of that workspace, which `auth.test`
+               then answers for; `bench.workspaces` stores it as the OAuth flow would)
     quit / end of input -> stop and exit
+
+`answers` also returns `"teams": {key: team_id}` for the answers made with a token (`views.*`,
+`chat.*`): the workspace that token belongs to (`xoxb-test`: `T0TEST0001`; `?`: unknown).
 
 The latency is slept before the request is handled, on the request's own thread
 (`ThreadingHTTPServer`: one thread per connection), so many calls wait at once, as they do
@@ -40,6 +46,7 @@ from collections import Counter
 from typing import Any
 
 from tests.support.slack_standin import RESPONSE_URL_METHOD, Call, SlackStandIn
+from tests.support.standin_calls import BOT_TOKEN, TEAM_ID
 
 BUSY_MARK = "very busy"  # bot.worker.BUSY: "Closed Set is very busy right now. ..."
 APOLOGY_MARK = "went wrong"  # bot.worker.run_job's and bot.app._on_error's apology
@@ -57,6 +64,7 @@ class AnsweringStandIn(SlackStandIn):
         self._arrived = threading.local()
         self._answers: list[Answer] = []
         self._methods: Counter[str] = Counter()
+        self._teams: dict[str, str] = {}  # answer key -> workspace of the call's token
         self._answers_lock = threading.Lock()
 
     def _handle(self, req: Any, verb: str) -> None:
@@ -73,6 +81,19 @@ class AnsweringStandIn(SlackStandIn):
             self._methods[call.method] += 1
             if answer is not None:
                 self._answers.append(answer)
+                if call.token:
+                    self._teams[answer[0]] = self._team_of(call.token)
+
+    def _team_of(self, token: str) -> str:
+        return TEAM_ID if token == BOT_TOKEN else self.team_of_token(token) or "?"
+
+    def install(self, team_id: str, name: str) -> dict[str, Any]:
+        """What `oauth.v2.access` answers once the app is allowed in workspace `team_id`."""
+        self.add_workspace(team_id, name)
+        code = self.authorize(team_id, scopes="commands,chat:write", rotation=True)
+        with self._oauth.lock:
+            grant = self._oauth.codes.pop(code)
+        return {"ok": True, **self._issue(grant, rotation=True, full=True)}
 
     def _answer(self, call: Call, arrived: float) -> Answer | None:
         params = call.params
@@ -110,9 +131,11 @@ class AnsweringStandIn(SlackStandIn):
     def report(self) -> dict[str, Any]:
         with self._answers_lock:
             answers, methods = list(self._answers), dict(self._methods)
+            teams = dict(self._teams)
         return {
             "answers": answers,
             "methods": methods,
+            "teams": teams,
             "errors": [repr(e) for e in self.errors],
         }
 
@@ -120,6 +143,7 @@ class AnsweringStandIn(SlackStandIn):
         with self._answers_lock:
             self._answers.clear()
             self._methods.clear()
+            self._teams.clear()
         super().clear()
 
 
@@ -143,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             elif command == "clear":
                 standin.clear()
                 print(json.dumps({"cleared": True}), flush=True)
+            elif command.startswith("install "):
+                _, team_id, name = command.split(" ", 2)
+                print(json.dumps(standin.install(team_id, name)), flush=True)
             elif command == "quit":
                 break
             else:

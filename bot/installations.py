@@ -43,8 +43,9 @@ log = logging.getLogger(__name__)
 
 STATE_LIFETIME = timedelta(minutes=10)
 CACHE_SECONDS = 60.0
-"""How long a cached installation (or its absence) is trusted before it is read again: what
-another process saved or deleted is seen within this; this process's own changes at once."""
+"""How long a cached installation (or its absence) is trusted before it is read again (in the
+background: see `Workspaces.installed`): what another process saved or deleted is seen within
+this and a request; this process's own changes at once."""
 
 
 class OrgWideInstall(Exception):
@@ -288,23 +289,51 @@ class Workspaces:
         self._clients: dict[str, WebClient] = {}
         self._pacers: dict[str, Pacer] = {}
         self._refreshing: dict[str, threading.Lock] = {}
+        self._rereading: set[str] = set()
 
     def installed(self, team_id: str) -> Installed | None:
-        """The team's installation as last read (a read at most every `cache_seconds`)."""
+        """The team's installation as last read (a read at most every `cache_seconds`). An
+        installation read longer ago than that is still answered from memory while a thread
+        reads it again: a request's acknowledgement never waits on the database for it (and
+        the workspaces first seen together, whose entries age together, are not all read on
+        the request path a minute later). Only an unknown team is read on the spot."""
         if not team_id:
             return None
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(team_id)
             generation = self._generation.get(team_id, 0)
-        if cached is not None and now - cached[0] < self.cache_seconds:
+            stale = cached is not None and now - cached[0] >= self.cache_seconds
+            if stale and cached is not None and cached[1] is not None:
+                if team_id not in self._rereading:
+                    self._rereading.add(team_id)
+                    threading.Thread(
+                        target=self._reread, args=(team_id,), name="installation", daemon=True
+                    ).start()
+                return cached[1]
+        if cached is not None and not stale:
             return cached[1]
+        return self._read(team_id, generation)
+
+    def _read(self, team_id: str, generation: int) -> Installed | None:
+        now = time.monotonic()
         found = self.store.find_installed(team_id)
         with self._lock:
             # Not if it changed while we read: what we read may be from before the change.
             if self._generation.get(team_id, 0) == generation:
                 self._cache[team_id] = (now, found)
         return found
+
+    def _reread(self, team_id: str) -> None:
+        try:
+            with self._lock:
+                generation = self._generation.get(team_id, 0)
+            self._read(team_id, generation)
+        except Exception as error:  # the database is down: the next request tries again
+            log.warning("could not re-read an installation (%s)", type(error).__name__)
+        finally:
+            with self._lock:
+                self._rereading.discard(team_id)
 
     def fresh(self, team_id: str) -> Installed | None:
         """The team's installation with a bot token good for `refresh_before` more (refreshed

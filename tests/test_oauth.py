@@ -8,6 +8,7 @@ import html
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -449,6 +450,37 @@ def test_requests_take_the_token_from_memory_not_a_query_each(
         _command_opens_setup(oauth, TEAM_A)
     assert reads == [TEAM_A]  # once: after the install wrote it, not per request or job
     assert [c.method for c in oauth.standin.calls()].count("auth.test") == 1  # the install's
+
+
+def test_a_stale_installation_is_read_again_off_the_request_path(
+    oauth: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oauth.install(TEAM_A)
+    workspaces = oauth.workspaces
+    first = workspaces.installed(TEAM_A)
+    assert first is not None
+    reading, release = threading.Event(), threading.Event()
+    find = workspaces.store.find_installed
+
+    def slow(team_id: str) -> Installed | None:
+        reading.set()
+        release.wait(5)
+        return find(team_id)
+
+    monkeypatch.setattr(workspaces.store, "find_installed", slow)
+    monkeypatch.setattr(workspaces, "cache_seconds", 0.0)  # every entry is stale now
+    # Answered from memory at once, while one thread reads it again (not one per caller).
+    assert workspaces.installed(TEAM_A) is first
+    assert workspaces.installed(TEAM_A) is first
+    assert reading.wait(5)
+    release.set()
+    deadline = time.monotonic() + 5
+    while workspaces.installed(TEAM_A) is first and time.monotonic() < deadline:
+        time.sleep(0.01)
+    again = workspaces.installed(TEAM_A)
+    assert again is not first and again is not None and again.bot_token == first.bot_token
+    # A team never seen is read on the spot: there is nothing to answer from.
+    assert workspaces.installed("T0NEVER001") is None
 
 
 def test_each_workspace_is_paced_apart(oauth: Served) -> None:
