@@ -11,7 +11,7 @@ import shutil
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -78,11 +78,17 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _from_models(eng: Engine) -> None:
+    """The newest schema from the models, stamped at head: what `test_migrations_match_models`
+    proves the migrations build, at half the time."""
+    Base.metadata.create_all(eng)
+    command.stamp(alembic_config(eng), "head")
+
+
 @contextmanager
-def _postgres_schema(*, migrate: bool) -> Iterator[Engine]:
-    """A fresh PostgreSQL schema, dropped after: built by the real migrations (`migrate`), or
-    from the models and stamped at head (what `test_migrations_match_models` proves the
-    migrations build, at half the time)."""
+def postgres_schema(build: Callable[[Engine], None] | None) -> Iterator[Engine]:
+    """An engine on a fresh PostgreSQL schema, dropped after, built by `build` (`upgrade`:
+    the real migrations; `_from_models`; None: left empty). Skips without PostgreSQL."""
     base = _postgres_url()
     if base is None:
         pytest.skip(f"PostgreSQL tests need {PG_ENV} (set by .ci/run)")
@@ -93,11 +99,8 @@ def _postgres_schema(*, migrate: bool) -> Iterator[Engine]:
     sep = "&" if "?" in base else "?"
     eng = make_engine(f"{base}{sep}options=-csearch_path%3D{schema}")
     try:
-        if migrate:
-            upgrade(eng)
-        else:
-            Base.metadata.create_all(eng)
-            command.stamp(alembic_config(eng), "head")
+        if build is not None:
+            build(eng)
         yield eng
     finally:
         eng.dispose()
@@ -119,7 +122,7 @@ def engine(
         yield eng
         eng.dispose()
         return
-    with _postgres_schema(migrate=False) as eng:
+    with postgres_schema(_from_models) as eng:
         yield eng
 
 
@@ -132,7 +135,7 @@ def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         yield eng
         eng.dispose()
         return
-    with _postgres_schema(migrate=True) as eng:
+    with postgres_schema(upgrade) as eng:
         yield eng
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
@@ -50,7 +49,7 @@ from storage.models import (
     Production,
 )
 from storage.secrets import seal, seal_stamped
-from tests.conftest import NOW, PG_ENV, RunningApp, _postgres_url
+from tests.conftest import NOW, RunningApp, postgres_schema
 from tests.support.e2e import button_value, submit
 from tests.support.signing import plain, radio
 from tests.support.world import COORDINATOR, build
@@ -293,22 +292,8 @@ def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
         yield eng
         eng.dispose()
         return
-    base = _postgres_url()
-    if base is None:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (set by .ci/run)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    eng = make_engine(f"{base}{sep}options=-csearch_path%3D{schema}")
-    try:
+    with postgres_schema(None) as eng:
         yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _old_rows(engine: Engine, cipher: Cipher) -> None:
