@@ -216,17 +216,7 @@ def test_the_same_user_in_another_workspace_gets_nothing_of_a_with_its_ids(
     person = PEOPLE[who]
     oauth.install(TEAM_A)
     oauth.install(TEAM_B)
-    engine = oauth.session_factory.kw["bind"]
-    app = RunningApp(
-        oauth.url,
-        oauth.slack,
-        oauth.standin,
-        oauth.session_factory,
-        engine,
-        oauth.clock,
-        oauth.dispatcher,
-        oauth.worker,
-    )
+    app = oauth.running_app()
     a = outsiders._build_a(app)
     with session_scope(app.session_factory) as session:  # A's admin (build() names none)
         session.add(Member(production_id=a.production, slack_user_id=ADMIN, role=Role.ADMIN))

@@ -115,6 +115,19 @@ class Served(Browser):
     dispatcher: Dispatcher
     worker: Worker
 
+    def running_app(self) -> RunningApp:
+        """The same app as the fixtures' `RunningApp`, for helpers written for those."""
+        return RunningApp(
+            self.url,
+            self.slack,
+            self.standin,
+            self.session_factory,
+            self.session_factory.kw["bind"],
+            self.clock,
+            self.dispatcher,
+            self.worker,
+        )
+
 
 @contextmanager
 def serving(
@@ -686,24 +699,14 @@ def test_every_button_and_modal_from_another_workspace_with_its_ids_is_refused(
     oauth.standin.add_workspace(WORLD_TEAM, "Closed Set Test")
     oauth.install(WORLD_TEAM)
     oauth.install(TEAM_B)
-    engine = oauth.session_factory.kw["bind"]
-    app = RunningApp(
-        oauth.url,
-        oauth.slack,
-        oauth.standin,
-        oauth.session_factory,
-        engine,
-        oauth.clock,
-        oauth.dispatcher,
-        oauth.worker,
-    )
+    app = oauth.running_app()
     a = outsiders._build_a(app)
     _build_b_elsewhere(app)
     jobs = outsiders.Jobs(app.worker, monkeypatch)
     problems: list[str] = []
 
     def attempt(name: str, send: Callable[[], Any]) -> None:
-        before, since = outsiders.snapshot(engine), len(app.standin.calls())
+        before, since = outsiders.snapshot(app.engine), len(app.standin.calls())
         with oauth.session_factory() as session:
             audited = session.scalar(select(func.max(AuditEvent.id))) or 0
         response = send()
@@ -713,7 +716,7 @@ def test_every_button_and_modal_from_another_workspace_with_its_ids_is_refused(
         found = outsiders.A_WORDS.search(response.text)
         if found:
             problems.append(f"{name}: the acknowledgement shows {found.group(0)!r}")
-        after = outsiders.snapshot(engine)
+        after = outsiders.snapshot(app.engine)
         changed = [t for t in outsiders._changed(before, after) if t != "audit_event"]
         if changed:
             problems.append(f"{name}: changed {', '.join(changed)}")
