@@ -46,9 +46,7 @@ def seed(database_url: str, key: str) -> Seeded:
     from bot.crypto import Cipher
     from bot.setup import ProductionSetup
     from storage.db import make_engine, make_session_factory, session_scope
-    from storage.models import CastEntry, Scene
     from storage.productions import save_setup
-    from storage.secrets import seal
 
     engine = make_engine(database_url)
     try:
@@ -85,40 +83,50 @@ def seed(database_url: str, key: str) -> Seeded:
                 setup=setup("Day Shift", ("UCOORD0002",), USERS),
                 now=now,
             )
-            cast = [
-                CastEntry(
-                    production_id=night.id,
-                    cast_number=str(n),
-                    character=f"Role {n}",
-                    performer_name=f"Performer {n}",
-                    slack_user_id=f"UCAST000{n}",
-                )
-                for n in range(1, 5)
-            ]
-            session.add_all(cast)
-            session.flush()
-            scenes = []
-            for i in range(14):
-                start = now + timedelta(days=1 + i // 2, hours=i % 2 * 4)
-                scene = Scene(
-                    production_id=night.id,
-                    number=f"{10 + i}A",
-                    shoot_date=start.date(),
-                    start_at=start,
-                    set_name=f"INT. FLAT {i}",
-                    intimacy=i % 3 == 0,
-                    planned_content_ct=seal(session, "kiss" if i % 3 == 0 else None),
-                    synopsis_ct=seal(session, f"Scene {i} synopsis"),
-                    cast=cast[: 1 + i % 4],
-                    created_at=now,
-                    updated_at=now,
-                )
-                session.add(scene)
-                scenes.append(scene)
-            session.flush()
+            scenes = cast_and_scenes(session, night.id, now=now, people="UCAST000")
             return Seeded(night.id, scenes[3].id)  # intimate, 4 cast
     finally:
         engine.dispose()
+
+
+def cast_and_scenes(session: Any, production_id: int, *, now: datetime, people: str) -> list[Any]:
+    """A production's 4 cast (Slack ids `people` + 1..4) and 14 upcoming scenes, two a day, every
+    third intimate (the schedule has a second page); the 4th scene is intimate with all 4 cast."""
+    from storage.models import CastEntry, Scene
+    from storage.secrets import seal
+
+    cast = [
+        CastEntry(
+            production_id=production_id,
+            cast_number=str(n),
+            character=f"Role {n}",
+            performer_name=f"Performer {n}",
+            slack_user_id=f"{people}{n}",
+        )
+        for n in range(1, 5)
+    ]
+    session.add_all(cast)
+    session.flush()
+    scenes = []
+    for i in range(14):
+        start = now + timedelta(days=1 + i // 2, hours=i % 2 * 4)
+        scene = Scene(
+            production_id=production_id,
+            number=f"{10 + i}A",
+            shoot_date=start.date(),
+            start_at=start,
+            set_name=f"INT. FLAT {i}",
+            intimacy=i % 3 == 0,
+            planned_content_ct=seal(session, "kiss" if i % 3 == 0 else None),
+            synopsis_ct=seal(session, f"Scene {i} synopsis"),
+            cast=cast[: 1 + i % 4],
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(scene)
+        scenes.append(scene)
+    session.flush()
+    return scenes
 
 
 # ---------------------------------------------------------------- requests

@@ -69,7 +69,15 @@ from bench.answer_latency import (
     log_problems,
     status_kib,
 )
-from bench.answer_load import PRODUCTION, Prepared, Requests, Seeded, Sent, _signed
+from bench.answer_load import (
+    PRODUCTION,
+    Prepared,
+    Requests,
+    Seeded,
+    Sent,
+    _signed,
+    cast_and_scenes,
+)
 from bench.procs import REPO, Proc, free_port
 from tests.support.standin_calls import TEAM_ID
 from tests.support.standin_oauth import CLIENT_ID, CLIENT_SECRET
@@ -139,9 +147,7 @@ def seed_workspace(
     """One workspace's data, through the app's storage code (`bench.answer_load.seed`'s shape,
     `productions` of it)."""
     from bot.setup import ProductionSetup
-    from storage.models import CastEntry, Scene
     from storage.productions import save_setup
-    from storage.secrets import seal
 
     users = tuple(f"U{tag}C{n:03d}" for n in range(1, SENDERS + 1))
 
@@ -169,37 +175,7 @@ def seed_workspace(
         else:
             people = setup(f"Production {p}", (f"U{tag}K{p}",), (f"U{tag}AD{p}",))
         production = save_setup(session, team_id=team_id, production=None, setup=people, now=now)
-        cast = [
-            CastEntry(
-                production_id=production.id,
-                cast_number=str(n),
-                character=f"Role {n}",
-                performer_name=f"Performer {n}",
-                slack_user_id=f"U{tag}P{p}X{n}",
-            )
-            for n in range(1, 5)
-        ]
-        session.add_all(cast)
-        session.flush()
-        scenes = []
-        for i in range(14):
-            start = now + timedelta(days=1 + i // 2, hours=i % 2 * 4)
-            scene = Scene(
-                production_id=production.id,
-                number=f"{10 + i}A",
-                shoot_date=start.date(),
-                start_at=start,
-                set_name=f"INT. FLAT {i}",
-                intimacy=i % 3 == 0,
-                planned_content_ct=seal(session, "kiss" if i % 3 == 0 else None),
-                synopsis_ct=seal(session, f"Scene {i} synopsis"),
-                cast=cast[: 1 + i % 4],
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(scene)
-            scenes.append(scene)
-        session.flush()
+        scenes = cast_and_scenes(session, production.id, now=now, people=f"U{tag}P{p}X")
         if p == 0:
             first = Seeded(production.id, scenes[3].id)  # intimate, 4 cast
     assert first is not None
