@@ -43,6 +43,10 @@ def build(
     name: str = "Night Shift",
     team_id: str = TEAM,
     coordinators: tuple[str, ...] = (COORDINATOR,),
+    ads: tuple[str, ...] = (AD,),
+    ad_channel: str = "C0ADS00001",
+    cast: tuple[RosterEntry, ...] = CAST,
+    planned: str = PLANNED,
     zone: str = "Europe/London",
     lead: timedelta = timedelta(hours=48),
     nudge: timedelta = timedelta(hours=24),
@@ -50,7 +54,8 @@ def build(
     plan: bool = True,
 ) -> World:
     """`scenes`: number → (start, counted from `now`; cast numbers). Default: scene 42A in five
-    days with cast 1 and 2."""
+    days with cast 1 and 2. `ads`, `ad_channel`, `cast` and `planned` (each scene's planned
+    content) default to the single workspace's."""
     if scenes is None:
         scenes = {"42A": (timedelta(days=5), ("1", "2"))}
     with session_scope(session_factory) as session:
@@ -62,9 +67,9 @@ def build(
                 name=name,
                 zone=zone,
                 coordinators=coordinators,
-                ads=(AD,),
+                ads=ads,
                 admins=(),
-                ad_channel="C0ADS00001",
+                ad_channel=ad_channel,
                 lead=lead,
                 nudge=nudge,
                 escalation=escalation,
@@ -73,10 +78,12 @@ def build(
             ),
             now=now,
         )
-        apply_roster(session, production_id=production.id, entries=CAST)
+        apply_roster(session, production_id=production.id, entries=cast)
         ids = {
-            number: add_scene(session, production, number, now + offset, cast, now=now).id
-            for number, (offset, cast) in scenes.items()
+            number: add_scene(
+                session, production, number, now + offset, numbers, now=now, content=planned
+            ).id
+            for number, (offset, numbers) in scenes.items()
         }
         if plan:
             deliveries.sync_production(session, production, now=now)
