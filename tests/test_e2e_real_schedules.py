@@ -21,6 +21,7 @@ from tests.support.e2e import (
     blocks_text,
     button_value,
     click_import,
+    home_view,
     open_and_submit_setup,
     open_modal,
     upload,
@@ -50,11 +51,7 @@ def _home(app: RunningApp, shows: Callable[[str], bool]) -> dict[str, Any]:
     found: list[dict[str, Any]] = []
 
     def opened() -> bool:
-        before = len(app.standin.calls("views.publish"))
-        event = {"type": "app_home_opened", "user": COORDINATOR, "tab": "home"}
-        assert app.slack.event(event).status == 200
-        calls = app.standin.wait_for("views.publish", count=before + 1)
-        found.append([c for c in calls if c.params["user_id"] == COORDINATOR][-1].json("view"))
+        found.append(home_view(app, COORDINATOR))
         return shows(json.dumps(found[-1], ensure_ascii=False))
 
     _until(opened, "the Home tab never showed what was expected")

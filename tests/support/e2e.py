@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,13 +257,29 @@ def outcome(app: RunningApp, view_id: str, timeout: float = 10) -> dict[str, Any
         time.sleep(0.02)
 
 
-def home_view(app: RunningApp, user_id: str) -> dict[str, Any]:
-    """The Home tab published for `user_id` when they open it."""
-    before = len(app.standin.calls("views.publish"))
-    response = app.slack.event({"type": "app_home_opened", "user": user_id, "tab": "home"})
-    assert response.status == 200
-    calls = app.standin.wait_for("views.publish", count=before + 1)
-    mine = [c for c in calls if c.params["user_id"] == user_id]
+def next_home(app: RunningApp, user_id: str, send: Callable[[], object]) -> dict[str, Any]:
+    """The Home tab next published for `user_id` after `send()` (another person's Home,
+    refreshed by an earlier job, may be published meanwhile: it is not this one)."""
+
+    def published() -> list[Any]:
+        return [c for c in app.standin.calls("views.publish") if c.params["user_id"] == user_id]
+
+    before = len(published())
+    send()
+    deadline = time.monotonic() + 10
+    while len(mine := published()) <= before:
+        assert time.monotonic() < deadline, f"no Home tab was published for {user_id}"
+        time.sleep(0.02)
     view: dict[str, Any] = mine[-1].json("view")
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     return view
+
+
+def home_view(app: RunningApp, user_id: str) -> dict[str, Any]:
+    """The Home tab published for `user_id` when they open it."""
+
+    def opened() -> None:
+        response = app.slack.event({"type": "app_home_opened", "user": user_id, "tab": "home"})
+        assert response.status == 200
+
+    return next_home(app, user_id, opened)
