@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -37,11 +38,31 @@ def _shown(
         ]
 
 
+_GUARD = threading.Lock()
+_REFRESHING: dict[int, threading.Lock] = {}
+
+
+def _one_at_a_time(request_id: int) -> threading.Lock:
+    with _GUARD:
+        if len(_REFRESHING) > 1000:  # forget the idle ones
+            for key in [k for k, lock in _REFRESHING.items() if not lock.locked()]:
+                del _REFRESHING[key]
+        return _REFRESHING.setdefault(request_id, threading.Lock())
+
+
 def refresh_posts(
     client: WebClient, session_factory: sessionmaker[Session], request_id: int
 ) -> None:
     """Show the request's current text, count or withdrawal in every channel it was posted
-    to; again if the count moved meanwhile (two people acknowledging at once)."""
+    to. One refresh of a request at a time in this process, each reading what it shows after
+    the one before it posted, so the last post shows the last count (two people acknowledging
+    at once could otherwise leave the older count showing); again if the count moved while it
+    posted (another process)."""
+    with _one_at_a_time(request_id):
+        _refresh(client, session_factory, request_id)
+
+
+def _refresh(client: WebClient, session_factory: sessionmaker[Session], request_id: int) -> None:
     shown = _shown(session_factory, request_id)
     for _ in range(3):
         for channel, ts, out, _count in shown:
