@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from storage.models import (
     BoundaryAnswer,
@@ -45,22 +45,41 @@ _BY_PRODUCTION: tuple[Any, ...] = (
     ClosureAnswer,
 )
 """Rows that name their production themselves."""
+_WITH_PRODUCTION: tuple[Any, ...] = (Scene, CoordinatorRequest, PendingImport)
+"""Of them, those with a `production` relationship."""
 
 
 def _query(model: type[Row], row_id: int, team_id: str) -> Select[Any]:
+    """The row, joined to its production and workspace; where the row has relationships to
+    them, they are filled from the same query (the role check that follows reads
+    `production.workspace` without another round trip)."""
     query: Select[Any] = select(model)
     if model is Production:
-        query = query.join(Workspace, Workspace.id == Production.workspace_id)
-    elif model is RequestPost:
-        query = query.join(
-            CoordinatorRequest, CoordinatorRequest.id == RequestPost.request_id
-        ).join(Production, Production.id == CoordinatorRequest.production_id)
+        query = query.join(Workspace, Workspace.id == Production.workspace_id).options(
+            contains_eager(Production.workspace)
+        )
+        return query.where(Production.id == row_id, Workspace.team_id == team_id)
+    if model is RequestPost:
+        query = (
+            query.join(CoordinatorRequest, CoordinatorRequest.id == RequestPost.request_id)
+            .join(Production, Production.id == CoordinatorRequest.production_id)
+            .join(Workspace, Workspace.id == Production.workspace_id)
+            .options(
+                contains_eager(RequestPost.request)
+                .contains_eager(CoordinatorRequest.production)
+                .contains_eager(Production.workspace)
+            )
+        )
     elif model in _BY_PRODUCTION:
-        query = query.join(Production, Production.id == model.production_id)  # type: ignore[attr-defined]
+        query = query.join(Production, Production.id == model.production_id).join(  # type: ignore[attr-defined]
+            Workspace, Workspace.id == Production.workspace_id
+        )
+        if model in _WITH_PRODUCTION:
+            query = query.options(
+                contains_eager(model.production).contains_eager(Production.workspace)  # type: ignore[attr-defined]
+            )
     else:
         raise TypeError(f"{model.__name__} does not belong to a production")
-    if model is not Production:
-        query = query.join(Workspace, Workspace.id == Production.workspace_id)
     return query.where(model.id == row_id, Workspace.team_id == team_id)  # type: ignore[attr-defined]
 
 
