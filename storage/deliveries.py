@@ -456,20 +456,30 @@ def heartbeat(session: Session, *, instance: str, now: datetime) -> None:
 def take_over(session: Session, *, instance: str, now: datetime) -> int:
     """Put back to PLANNED the claims of instances that are gone. Returns how many."""
     host, me = socket.gethostname()[:255], os.getpid()
-    alive = {instance}
-    for other in session.scalars(select(DispatcherInstance)):
-        gone = other.seen_at < now - STALE_AFTER or (
-            other.host == host and other.pid != me and not _pid_alive(other.pid)
+    dead = [
+        other.id
+        for other in session.scalars(
+            select(DispatcherInstance).where(DispatcherInstance.host == host)
         )
-        if not gone:
-            alive.add(other.id)
+        if other.id != instance and other.pid != me and not _pid_alive(other.pid)
+    ]
+    # Who is alive is decided inside the UPDATE, in the same statement as the rows it resets:
+    # an instance that announced itself and claimed rows after a separate read would otherwise
+    # look gone, and its rows, mid-send, be sent twice.
+    seen = select(DispatcherInstance.id).where(DispatcherInstance.seen_at >= now - STALE_AFTER)
     result = session.execute(
         update(Delivery)
         .where(
             Delivery.status == DeliveryStatus.CLAIMED,
-            or_(Delivery.claimed_by.is_(None), Delivery.claimed_by.not_in(alive)),
+            or_(Delivery.claimed_by.is_(None), Delivery.claimed_by != instance),
+            or_(
+                Delivery.claimed_by.is_(None),
+                Delivery.claimed_by.in_(dead),
+                Delivery.claimed_by.not_in(seen),
+            ),
         )
         .values(status=DeliveryStatus.PLANNED, claimed_by=None)
+        .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

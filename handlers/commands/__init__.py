@@ -90,15 +90,22 @@ def run_subcommand(job: JobContext, command: dict[str, Any]) -> None:
     """The job: `command` is Slack's slash-command payload."""
     rest = (command.get("text") or "").strip().partition(" ")[2]
     handler = SUBCOMMANDS[subcommand(command.get("text"))]
+    # What the subcommand says goes out once its transaction has committed: "Check-in 2 is on
+    # its way" must not reach anyone before round 2 exists for their taps (nor anything be
+    # said of work that then rolls back).
+    said: list[dict[str, Any]] = []
     with session_scope(job.services.session_factory) as db_session:
         handler(
             command=command,
             args=rest.strip(),
             client=job.client,
-            respond=job.respond(),
+            respond=lambda **message: said.append(message),
             db_session=db_session,
             services=job.services,
         )
+    respond = job.respond()
+    for message in said:
+        respond(**message)
     if subcommand(command.get("text")) in PLANS_FOR_NOW:
         job.wake()  # messages planned for now (a check-in's prompts) are sent at once
 
