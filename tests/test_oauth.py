@@ -15,7 +15,6 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import time as dt_time
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -29,7 +28,6 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import OAuth, create_app, make_client
-from bot.cast.resolve import RosterEntry
 from bot.clock import FixedClock
 from bot.config import BOT_SCOPES, ConfigError, load_settings, manifest_scopes
 from bot.delivery.dispatch import Dispatcher
@@ -37,10 +35,8 @@ from bot.deps import Deps, Services
 from bot.installations import DatabaseInstallationStore, Workspaces
 from bot.ratelimit import PacedWebClient, Pacer
 from bot.server import HttpServer, wsgi_app
-from bot.setup import ProductionSetup
 from bot.worker import Worker
 from handlers.blocks.messages import render
-from storage import deliveries
 from storage.db import session_scope
 from storage.installations import Installed, find_installation
 from storage.models import (
@@ -52,8 +48,6 @@ from storage.models import (
     SlackInstallation,
     Workspace,
 )
-from storage.productions import save_setup
-from storage.roster import apply_roster
 from tests import test_outsiders as outsiders
 from tests.conftest import NOW, SIGNING_SECRET, RunningApp
 from tests.support import privacy, processes
@@ -61,7 +55,7 @@ from tests.support.e2e import CAST_CSV, add_people, blocks_text
 from tests.support.signing import SlackSender
 from tests.support.slack_standin import Call, SlackStandIn
 from tests.support.standin_oauth import CLIENT_ID, CLIENT_SECRET
-from tests.support.world import COORDINATOR, add_scene, build
+from tests.support.world import COORDINATOR, build
 from tests.support.world import TEAM as WORLD_TEAM
 
 TEAM_A, TEAM_B = "T0AAAAAAA1", "T0BBBBBBB2"
@@ -660,35 +654,6 @@ def test_the_default_scopes_are_the_manifest_s() -> None:
 # ------------------------------------------------------------------ crafted payloads
 
 
-def _build_b_elsewhere(app: RunningApp) -> None:
-    """Production B, "Harbour Lights", in workspace B: its own coordinator, cast and scene."""
-    with session_scope(app.session_factory) as session:
-        production = save_setup(
-            session,
-            team_id=TEAM_B,
-            production=None,
-            setup=ProductionSetup(
-                name="Harbour Lights",
-                zone="Europe/Lisbon",
-                coordinators=(outsiders.OTHER_COORDINATOR,),
-                ads=(),
-                admins=(),
-                ad_channel=None,
-                lead=timedelta(hours=48),
-                nudge=timedelta(hours=24),
-                escalation=timedelta(hours=12),
-                default_call=dt_time(8, 0),
-                intimacy_category=None,
-            ),
-            now=NOW,
-        )
-        cast = [RosterEntry("1", "Sam", "Sam Cole", "U0HARBP001", "sam", "sam@example.com")]
-        apply_roster(session, production_id=production.id, entries=cast)
-        add_scene(session, production, "7", NOW + timedelta(days=3), ("1",), now=NOW, content="-")
-        deliveries.sync_production(session, production, now=NOW)
-    app.dispatch()
-
-
 @pytest.mark.parametrize("outsider", [outsiders.OTHER_COORDINATOR, outsiders.NOBODY])
 def test_every_button_and_modal_from_another_workspace_with_its_ids_is_refused(
     oauth: Served, monkeypatch: pytest.MonkeyPatch, outsider: str
@@ -701,7 +666,7 @@ def test_every_button_and_modal_from_another_workspace_with_its_ids_is_refused(
     oauth.install(TEAM_B)
     app = oauth.running_app()
     a = outsiders._build_a(app)
-    _build_b_elsewhere(app)
+    outsiders._build_b(app, TEAM_B)
     jobs = outsiders.Jobs(app.worker, monkeypatch)
     problems: list[str] = []
 

@@ -254,12 +254,13 @@ def _build_a(app: RunningApp) -> WorldA:
         )
 
 
-def _build_b(app: RunningApp) -> None:
-    """Production B, "Harbour Lights": its own coordinator, cast and scene."""
+def _build_b(app: RunningApp, team_id: str = TEAM) -> None:
+    """Production B, "Harbour Lights", in workspace `team_id`: its own coordinator, cast and
+    scene."""
     with session_scope(app.session_factory) as session:
         production = save_setup(
             session,
-            team_id=TEAM,
+            team_id=team_id,
             production=None,
             setup=ProductionSetup(
                 name="Harbour Lights",
