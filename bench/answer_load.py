@@ -6,6 +6,7 @@ can be found at the stand-in), and the two load generators (asyncio, one event l
   keep-alive connections (a new one when every pooled one is waiting for an answer);
 - `closed_loop`: c clients on a keep-alive connection each, sending the next request as soon
   as the last one is acknowledged.
+- `crowd`: waves of requests from that many different people at the same instant.
 """
 
 from __future__ import annotations
@@ -328,4 +329,32 @@ async def closed_loop(
             conn[1].close()
 
     await asyncio.gather(*(client(i) for i in range(clients)))
+    return out
+
+async def crowd(
+    port: int, requests: Requests, kinds: Sequence[str], size: int, waves: int, gap: float
+) -> list[Sent]:
+    """A crew answering one message together: `waves` times, `gap` s apart, `size` different
+    people click at the same instant, each on a keep-alive connection of their own; the kinds
+    in turn within a wave. A wave whose acks take longer than `gap` delays the next."""
+    if size > len(USERS):
+        raise ValueError(f"a crowd of {size} needs more than the {len(USERS)} seeded users")
+    conns: list[Conn | None] = [None] * size
+    out: list[Sent] = []
+    start = time.perf_counter() + 0.05
+    for wave in range(waves):
+        batch = [requests.build(kinds[(wave + i) % len(kinds)]) for i in range(size)]
+        sents = [Sent(r.kind, r.url_key, r.trigger, True, 0.0, 0.0, user=r.user) for r in batch]
+        out += sents
+        delay = start + wave * gap - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        conns = list(
+            await asyncio.gather(
+                *(_exchange(conns[i], port, batch[i], sents[i]) for i in range(size))
+            )
+        )
+    for conn in conns:
+        if conn is not None:
+            conn[1].close()
     return out

@@ -1,7 +1,8 @@
 """Two workspaces installed side by side ("Add to Slack"), each with its own production, running
 every main flow at the same time (one thread per workspace, each with its own team id): boundary
-prompts answered, a request to a department channel, a private note, a check-in round with a
-pause, an AD reminder, the status modal and each role's Home tab. Nothing may cross over: every
+prompts answered, a request to a department channel and its acknowledgement, a private note, a
+check-in round with a pause, the closure questions after the scene, an AD reminder snoozed and
+then done, the status and closure modals and each role's Home tab. Nothing may cross over: every
 call for a workspace's people and channels carries its own token and none of the other
 workspace's names, ids or texts; each row and audit event belongs to one workspace; and each
 workspace gets the same messages as the other, as one workspace alone gets them."""
@@ -25,15 +26,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.cast.resolve import RosterEntry
 from bot.ids import (
     VALUE,
+    AdAction,
     BoundaryAction,
     ChangesView,
     CheckinAction,
+    ClosureAction,
     ConfirmView,
+    CoordinatorAction,
     NoteView,
+    RequestAction,
     RequestView,
 )
 from storage.db import session_scope
-from storage.models import AuditEvent, Base, Production
+from storage.models import AuditEvent, Base, Production, RequestPost
 from tests.conftest import NOW
 from tests.support import privacy
 from tests.support.e2e import blocks_text, button_value
@@ -56,6 +61,7 @@ class Side:
     production: str
     coordinator: str
     ad: str
+    crew: str  # a crew member in the department channel
     performers: tuple[str, str, str]
     cast: tuple[RosterEntry, ...]
     ad_channel: str
@@ -73,6 +79,7 @@ class Side:
             "production": self.production,
             "coordinator": self.coordinator,
             "ad": self.ad,
+            "crew": self.crew,
             "ad_channel": self.ad_channel,
             "department": self.department,
             "planned": self.planned,
@@ -111,6 +118,7 @@ def _side(team: str, letter: str, production: str, people: tuple[tuple[str, str]
         production=production,
         coordinator=f"U0{letter}COORD01",
         ad=f"U0{letter}ADAD001",
+        crew=f"U0{letter}CREW001",
         performers=(ids[0], ids[1], ids[2]),
         cast=cast,
         ad_channel=f"C0{letter}ADS0001",
@@ -169,7 +177,7 @@ class Driver:
 
     def posts(self, channel: str, starting: str, scene: str = "") -> list[dict[str, Any]]:
         return [
-            c.params
+            {**c.params, "ts": (c.response or {}).get("ts")}
             for c in self.calls("chat.postMessage")
             if c.params.get("channel") == channel
             and str(c.params.get("text", "")).startswith(starting)
@@ -182,6 +190,12 @@ class Driver:
         assert len(found) == 1, found
         one: dict[str, Any] = found[0]
         return one
+
+    def stored_post(self, ts: str) -> list[RequestPost]:
+        """The request post Slack gave `ts`, once the app has stored it (a crew member cannot
+        click a message before Slack shows it; a test can, before its ts is written)."""
+        with self.served.session_factory() as session:
+            return list(session.scalars(select(RequestPost).where(RequestPost.ts == ts)))
 
     # ---------------------------------------------------------------- what people do
 
@@ -210,15 +224,20 @@ class Driver:
         view: dict[str, Any] = call.json("view")
         return view
 
-    def tap(self, user_id: str, action: str, message: dict[str, Any]) -> int:
-        """Click a button in a DM; returns how many modals had opened before (`opened`)."""
+    def tap(self, user_id: str, action: str, message: dict[str, Any], channel: str = "") -> int:
+        """Click a button on a message in `channel` (default: the clicker's DM); returns how
+        many modals had opened before (`opened`)."""
         before = len(self.calls("views.open"))
         response = self.served.slack.block_action(
             user_id=user_id,
             action_id=action,
             value=button_value(message, action),
-            channel_id=self.standin.dm_channel_id(user_id),
-            message={"ts": "1.1", "type": "message", "text": message.get("text", "")},
+            channel_id=channel or self.standin.dm_channel_id(user_id),
+            message={
+                "ts": message.get("ts") or "1.1",
+                "type": "message",
+                "text": message.get("text", ""),
+            },
             team_id=self.side.team,
             response_url=self._response_url(),
         )
@@ -290,6 +309,17 @@ class Driver:
         assert "being posted" in said
         posted = self.post(s.department, "", "")
         assert s.request in blocks_text(posted)
+        self.wait("the post's ts stored", lambda: self.stored_post(posted["ts"]))
+        self.tap(s.crew, RequestAction.ACKNOWLEDGE, posted, channel=s.department)
+        self.wait(
+            "the acknowledgement on the request",
+            lambda: [
+                c
+                for c in self.calls("chat.update")
+                if c.params.get("channel") == s.department
+                and "Acknowledged by 1" in blocks_text(c.params)
+            ],
+        )
         # A performer's private note: to the coordinator without its words.
         form = self.open_modal("note", p1)
         assert form["callback_id"] == NoteView.CALLBACK
@@ -315,6 +345,60 @@ class Driver:
         alert = self.post(s.coordinator, f"Pause requested — scene {s.on_set}")
         assert s.cast[2].performer_name not in blocks_text(alert)
         self.homes()
+
+    def after_the_scene(self) -> None:
+        """Scene 12's closure questions, hours after its start: the first performer is fine,
+        the second is not; the coordinator sees who in the closure modal."""
+        s = self.side
+        p1, p2, _ = s.performers
+        question = f"How did scene {s.on_set} go?"
+        prompts = {p: self.post(p, question) for p in (p1, p2)}
+        before = len(self.calls("response_url"))
+        self.tap(p1, ClosureAction.OK, prompts[p1])
+        self.tap(p2, ClosureAction.NOT_OK, prompts[p2])
+        self.wait("the closure answers' thanks", lambda: self.calls("response_url"), before + 2)
+        notices = self.wait(  # one per answer, naming nobody
+            "the closure notices",
+            lambda: self.posts(s.coordinator, f"Closure — scene {s.on_set}"),
+            2,
+        )
+        assert not any(c.performer_name in blocks_text(n) for n in notices for c in s.cast)
+        before = self.tap(s.coordinator, CoordinatorAction.VIEW_CLOSURE, notices[-1])
+        shown = json.dumps(self.opened(before), ensure_ascii=False)
+        assert s.cast[1].performer_name in shown and "Not OK" in shown
+
+    def snooze_the_reminder(self) -> None:
+        """The AD snoozes the evening-before reminder in the AD channel."""
+        s = self.side
+        reminder = self.post(s.ad_channel, "Coming up", s.booking)
+        assert "INT. BEDROOM" in blocks_text(reminder)  # scene facts, in its own AD channel
+        self.tap(s.ad, AdAction.SNOOZE, reminder, channel=s.ad_channel)
+        self.wait(
+            "the snoozed reminder",
+            lambda: [
+                c
+                for c in self.calls("chat.update")
+                if c.params.get("channel") == s.ad_channel
+                and f"snoozed by <@{s.ad}>" in str(c.params.get("text"))
+            ],
+        )
+
+    def reminder_done(self) -> None:
+        """Ten minutes later the reminder is back; the AD marks it done."""
+        s = self.side
+        again = self.wait(
+            "the reminder again", lambda: self.posts(s.ad_channel, "Coming up", s.booking), 2
+        )
+        self.tap(s.ad, AdAction.DONE, again[1], channel=s.ad_channel)
+        self.wait(
+            "the reminder done",
+            lambda: [
+                c
+                for c in self.calls("chat.update")
+                if c.params.get("channel") == s.ad_channel
+                and f"done — <@{s.ad}>" in str(c.params.get("text"))
+            ],
+        )
 
     @staticmethod
     def changes_values(form: dict[str, Any], note: str) -> dict[str, Any]:
@@ -390,6 +474,7 @@ def side_by_side(
             standin.add_workspace(side.team, name)
             standin.add_user(side.coordinator, side.coordinator.lower(), real_name="Coordinator")
             standin.add_user(side.ad, side.ad.lower(), real_name="Assistant Director")
+            standin.add_user(side.crew, side.crew.lower(), real_name="Wardrobe")
             for entry in side.cast:
                 assert entry.slack_user_id is not None and entry.slack_handle is not None
                 standin.add_user(
@@ -433,15 +518,18 @@ def test_two_workspaces_run_every_main_flow_at_once_with_nothing_crossing_over(
     drivers = (a, b)
     served.dispatcher.run_due()  # scene 12's short-notice prompts, in both
     _both(Driver.at_the_start, drivers)
+    served.clock.advance(timedelta(hours=5))  # scene 12's closure questions, in both
+    served.dispatcher.run_due()
+    _both(Driver.after_the_scene, drivers)
     served.clock.advance(timedelta(days=3))  # scene 11A's prompts are due in both
     served.dispatcher.run_due()
     _both(Driver.answer_the_prompts, drivers)
     served.clock.advance(EVENING_BEFORE - served.clock.now())  # the AD reminder is due
     served.dispatcher.run_due()
-    for driver in drivers:
-        side = driver.side
-        reminder = driver.post(side.ad_channel, "Coming up", side.booking)
-        assert "INT. BEDROOM" in blocks_text(reminder)  # scene facts, in its own AD channel
+    _both(Driver.snooze_the_reminder, drivers)
+    served.clock.advance(timedelta(minutes=10))  # the snooze is over
+    served.dispatcher.run_due()
+    _both(Driver.reminder_done, drivers)
     _both(Driver.homes, drivers)
     time.sleep(0.3)  # anything still on its way out
     _nothing_crossed(served, a, b)
@@ -485,13 +573,15 @@ def _nothing_crossed(served: Served, a: Driver, b: Driver) -> None:
 
     # What one workspace alone gets (the same in the other, as compared above):
     assert posted("<department>", "Intimacy coordinator request") == 1
-    assert posted("<ad_channel>", "Coming up: scene <booking>") == 1
+    assert posted("<ad_channel>", "Coming up: scene <booking>") == 2  # and again, snoozed
+    assert posted("<coordinator>", "Closure — scene <on_set>") == 2
     assert posted("<coordinator>", "New private note") == 1
     assert posted("<coordinator>", "Pause requested — scene <on_set>") == 1
     assert posted("<coordinator>", "Boundary update — scene <booking>") == 2
     for performer, scenes in (("<p1>", 2), ("<p2>", 2), ("<p3>", 1)):  # 11A and 12; 12
         assert posted(performer, "Boundary check") == scenes
         assert posted(performer, "Check-in — scene <on_set>, take 1") == 1
+        assert posted(performer, "How did scene <on_set> go?") == 1
 
 
 def _rows_are_their_workspace_s(served: Served, a: Driver, b: Driver) -> None:
