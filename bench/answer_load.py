@@ -94,11 +94,14 @@ def cast_and_scenes(session: Any, production_id: int, *, now: datetime, people: 
     """A production's 4 cast (Slack ids `people` + 1..4) and 14 upcoming scenes, two a day, every
     third intimate (the schedule has a second page); the 4th scene is intimate with all 4 cast."""
     from storage.models import CastEntry, Scene
+    from storage.productions import team_of
     from storage.secrets import seal
 
+    team_id = team_of(session, production_id)
     cast = [
         CastEntry(
             production_id=production_id,
+            team_id=team_id,
             cast_number=str(n),
             character=f"Role {n}",
             performer_name=f"Performer {n}",
@@ -113,6 +116,7 @@ def cast_and_scenes(session: Any, production_id: int, *, now: datetime, people: 
         start = now + timedelta(days=1 + i // 2, hours=i % 2 * 4)
         scene = Scene(
             production_id=production_id,
+            team_id=team_id,
             number=f"{10 + i}A",
             shoot_date=start.date(),
             start_at=start,
@@ -330,6 +334,7 @@ async def closed_loop(
 
     await asyncio.gather(*(client(i) for i in range(clients)))
     return out
+
 
 async def crowd(
     port: int, requests: Requests, kinds: Sequence[str], size: int, waves: int, gap: float

@@ -79,6 +79,7 @@ def seed(session_factory: sessionmaker[Session], performers: int) -> None:
         apply_roster(session, production_id=production.id, entries=entries)
         scene = Scene(
             production_id=production.id,
+            team_id=production.team_id,
             number="42A",
             shoot_date=now.date(),
             start_at=now + timedelta(hours=100),  # no boundary prompts in the way

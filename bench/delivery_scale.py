@@ -182,18 +182,20 @@ def insert_scenes(
     their planned deliveries, in bulk. Returns how many delivery rows were written."""
     from bot.delivery.plan import SceneFacts, Timing, plan_scene
     from storage.db import session_scope
-    from storage.models import Delivery, DeliveryStatus, Scene, SceneCast
+    from storage.models import Delivery, DeliveryStatus, Production, Scene, SceneCast
     from storage.secrets import seal
 
     timing = Timing(lead=LEAD, nudge=NUDGE, escalation=ESCALATION)
     rows = 0
     chunk = 2000
     with session_scope(factory) as session:
+        teams = {p: t for p, t in session.execute(select(Production.id, Production.team_id))}
         for first in range(0, len(scenes), chunk):
             part = scenes[first : first + chunk]
             values = [
                 {
                     "production_id": people[p][0],
+                    "team_id": teams[people[p][0]],
                     "number": number,
                     "shoot_date": start.date(),
                     "start_at": start,
@@ -218,7 +220,11 @@ def insert_scenes(
             links, planned = [], []
             for scene_id, (p, _, start, cast) in zip(ids, part, strict=True):
                 production_id, coordinators, entries = people[p]
-                links += [{"scene_id": scene_id, "cast_entry_id": entries[c][0]} for c in cast]
+                team_id = teams[production_id]
+                links += [
+                    {"scene_id": scene_id, "cast_entry_id": entries[c][0], "team_id": team_id}
+                    for c in cast
+                ]
                 facts = SceneFacts(
                     scene_id=scene_id,
                     revision=1,
@@ -233,6 +239,7 @@ def insert_scenes(
                         {
                             "key": new.key,
                             "production_id": production_id,
+                            "team_id": team_id,
                             "scene_id": scene_id,
                             "revision": new.revision,
                             "kind": new.kind,

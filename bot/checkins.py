@@ -61,6 +61,7 @@ def start_round(session: Session, *, scene: Scene, by: str, now: datetime) -> Ch
     window = timedelta(minutes=scene.production.checkin_window_minutes)
     round_ = CheckinRound(
         production_id=scene.production_id,
+        team_id=scene.team_id,
         scene_id=scene.id,
         number=number,
         started_by=by,
@@ -162,6 +163,7 @@ def record(
         session.add(
             CheckinAnswer(
                 round_id=round_.id,
+                team_id=round_.team_id,
                 performer_id=performer,
                 answer_ct=seal_stamped(session, tap.value, now),
                 at=round_.started_at,
@@ -308,7 +310,10 @@ def record_closure(
     )
     if found is None:
         found = ClosureAnswer(
-            production_id=scene.production_id, scene_id=scene.id, performer_id=performer
+            production_id=scene.production_id,
+            team_id=scene.team_id,
+            scene_id=scene.id,
+            performer_id=performer,
         )
         session.add(found)
     elif unseal(session, found.answer_ct) == answer.value:

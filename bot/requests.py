@@ -152,6 +152,7 @@ def create(
 ) -> CoordinatorRequest:
     request = CoordinatorRequest(
         production_id=production.id,
+        team_id=production.team_id,
         scene_id=scene.id if scene is not None else None,
         text=text,
         allow_ping=allow_ping,
@@ -166,7 +167,7 @@ def create(
     session.flush()
     _keep_version(session, request, actor=actor, now=now)
     for channel in dict.fromkeys(channels):
-        post = RequestPost(request_id=request.id, channel_id=channel)
+        post = RequestPost(request_id=request.id, team_id=request.team_id, channel_id=channel)
         session.add(post)
         session.flush()
         deliveries.send_now(
@@ -236,6 +237,7 @@ def _keep_version(
     session.add(
         RequestVersion(
             request_id=request.id,
+            team_id=request.team_id,
             number=request.edits,
             text_ct=seal(session, request.text),
             by=actor,
@@ -255,7 +257,9 @@ def _cancel_unsent(session: Session, request: CoordinatorRequest) -> None:
 def acknowledge(session: Session, post: RequestPost, *, user_id: str, now: datetime) -> bool:
     """Record that `user_id` acknowledged; False if they already had (also when two clicks of
     theirs arrive at once)."""
-    return insert_once(session, RequestAck, post_id=post.id, user_id=user_id, at=now)
+    return insert_once(
+        session, RequestAck, post_id=post.id, team_id=post.team_id, user_id=user_id, at=now
+    )
 
 
 def add_note(
@@ -270,6 +274,7 @@ def add_note(
 ) -> PrivateNote:
     note = PrivateNote(
         production_id=production.id,
+        team_id=production.team_id,
         scene_id=scene.id if scene is not None else None,
         performer_id=performer,
         text_ct=seal(session, text),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.text import fold
 from storage.db import lock_row
 from storage.models import AnswerKind, BoundaryAnswer, ChecklistItem, Production, Scene
+from storage.productions import team_of
 from storage.secrets import seal, unseal
 
 DEFAULT_CHECKLIST = (
@@ -105,7 +106,9 @@ def set_checklist(
     for position, label in enumerate(labels):
         item = by_name.get(fold(label))
         if item is None:
-            item = ChecklistItem(production_id=production_id, label=label)
+            item = ChecklistItem(
+                production_id=production_id, team_id=team_of(session, production_id), label=label
+            )
             session.add(item)
         item.label = label
         item.position = position
@@ -129,6 +132,7 @@ def record(
 ) -> BoundaryAnswer:
     answer = BoundaryAnswer(
         production_id=scene.production_id,
+        team_id=scene.team_id,
         scene_id=scene.id,
         performer_id=performer,
         revision=scene.revision,

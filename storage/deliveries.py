@@ -42,7 +42,7 @@ from storage.models import (
     Role,
     Scene,
 )
-from storage.productions import members_with
+from storage.productions import members_with, team_of
 from storage.secrets import opaque_key
 from storage.vouches import is_held
 
@@ -224,11 +224,13 @@ def sync_production(
 def _write(
     session: Session, *, production_id: int, scene_id: int | None, plan: Plan, now: datetime
 ) -> None:
+    team_id = team_of(session, production_id) if plan.add else ""
     for new in plan.add:
         session.add(
             Delivery(
                 key=new.key,
                 production_id=production_id,
+                team_id=team_id,
                 scene_id=scene_id,
                 revision=new.revision,
                 kind=new.kind,
@@ -277,6 +279,7 @@ def send_now(
         Delivery(
             key=key,
             production_id=production_id,
+            team_id=team_of(session, production_id),
             scene_id=scene_id,
             revision=revision,
             kind=kind,

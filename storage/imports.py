@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import lock_row
 from storage.models import ImportStatus, PendingImport
+from storage.productions import team_of
 from storage.scoped import owned
 from storage.secrets import seal, unseal
 
@@ -26,6 +27,7 @@ def save_pending(
     assert sealed is not None
     pending = PendingImport(
         production_id=production_id,
+        team_id=team_of(session, production_id),
         kind=kind,
         requested_by=requested_by,
         payload_ct=sealed,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -48,6 +49,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def _team_id() -> Mapped[str]:
+    """The Slack team id of the workspace the row belongs to: equal to its parent's, which
+    the database holds to (`_owned_by`), so a query can scope a row by its own column."""
+    return mapped_column(String(32))
+
+
+def _team_key(table: str) -> UniqueConstraint:
+    """UNIQUE (id, team_id): what a child's `_owned_by` key refers to."""
+    return UniqueConstraint("id", "team_id", name=f"uq_{table}_id_team")
+
+
+def _owned_by(column: str, parent: str, ondelete: str = "CASCADE") -> ForeignKeyConstraint:
+    """(column, team_id) -> parent (id, team_id): the row's team id is its parent's. (A
+    SET NULL key stays on `column` alone: SQLite would null the team id with it.)"""
+    return ForeignKeyConstraint(
+        [column, "team_id"], [f"{parent}.id", f"{parent}.team_id"], ondelete=ondelete
+    )
+
+
 class Role(enum.StrEnum):
     COORDINATOR = "coordinator"
     AD = "ad"
@@ -67,22 +87,31 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 
 class Workspace(Base):
     __tablename__ = "workspace"
+    __table_args__ = (_team_key("workspace"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     productions: Mapped[list[Production]] = relationship(
-        back_populates="workspace", cascade="all, delete-orphan"
+        back_populates="workspace",
+        cascade="all, delete-orphan",
+        primaryjoin="Workspace.id == Production.workspace_id",
+        foreign_keys="Production.workspace_id",
     )
 
 
 class Production(Base):
     __tablename__ = "production"
-    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_production_name"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", name="uq_production_name"),
+        _team_key("production"),
+        _owned_by("workspace_id", "workspace"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    team_id: Mapped[str] = _team_id()
+    workspace_id: Mapped[int] = mapped_column()
     name: Mapped[str] = mapped_column(String(120))
     time_zone: Mapped[str] = mapped_column(String(64))
     ad_channel_id: Mapped[str | None] = mapped_column(String(32))
@@ -126,15 +155,32 @@ class Production(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    workspace: Mapped[Workspace] = relationship(back_populates="productions")
+    # Relationships join on the id alone (the key also holds team_id, equal on both sides):
+    # a many-to-one is then found in the identity map without a query, and team_id is set
+    # where a row is made, from its parent.
+    workspace: Mapped[Workspace] = relationship(
+        back_populates="productions",
+        primaryjoin="Workspace.id == Production.workspace_id",
+        foreign_keys=workspace_id,
+    )
     members: Mapped[list[Member]] = relationship(
-        back_populates="production", cascade="all, delete-orphan"
+        back_populates="production",
+        cascade="all, delete-orphan",
+        primaryjoin="Production.id == Member.production_id",
+        foreign_keys="Member.production_id",
     )
     cast_entries: Mapped[list[CastEntry]] = relationship(
-        back_populates="production", cascade="all, delete-orphan", order_by="CastEntry.id"
+        back_populates="production",
+        cascade="all, delete-orphan",
+        order_by="CastEntry.id",
+        primaryjoin="Production.id == CastEntry.production_id",
+        foreign_keys="CastEntry.production_id",
     )
     scenes: Mapped[list[Scene]] = relationship(
-        back_populates="production", cascade="all, delete-orphan"
+        back_populates="production",
+        cascade="all, delete-orphan",
+        primaryjoin="Production.id == Scene.production_id",
+        foreign_keys="Scene.production_id",
     )
 
 
@@ -144,28 +190,33 @@ class Member(Base):
     __tablename__ = "member"
     __table_args__ = (
         UniqueConstraint("production_id", "slack_user_id", "role", name="uq_member_role"),
+        _owned_by("production_id", "production"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    production_id: Mapped[int] = mapped_column(
-        ForeignKey("production.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[str] = _team_id()
+    production_id: Mapped[int] = mapped_column(index=True)
     slack_user_id: Mapped[str] = mapped_column(String(32), index=True)
     role: Mapped[Role] = mapped_column(_enum(Role))
 
-    production: Mapped[Production] = relationship(back_populates="members")
+    production: Mapped[Production] = relationship(
+        back_populates="members",
+        primaryjoin="Production.id == Member.production_id",
+        foreign_keys=production_id,
+    )
 
 
 class CastEntry(Base):
     __tablename__ = "cast_entry"
     __table_args__ = (
         UniqueConstraint("production_id", "cast_number", name="uq_cast_entry_number"),
+        _team_key("cast_entry"),
+        _owned_by("production_id", "production"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    production_id: Mapped[int] = mapped_column(
-        ForeignKey("production.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[str] = _team_id()
+    production_id: Mapped[int] = mapped_column(index=True)
     cast_number: Mapped[str] = mapped_column(String(16))
     character: Mapped[str] = mapped_column(String(200), default="")
     performer_name: Mapped[str] = mapped_column(String(200))
@@ -179,18 +230,21 @@ class CastEntry(Base):
     """The Slack profile's names, refreshed whenever the roster is resolved: a request must
     not name a performer by any name they go by."""
 
-    production: Mapped[Production] = relationship(back_populates="cast_entries")
+    production: Mapped[Production] = relationship(
+        back_populates="cast_entries",
+        primaryjoin="Production.id == CastEntry.production_id",
+        foreign_keys=production_id,
+    )
 
 
 class SceneCast(Base):
     __tablename__ = "scene_cast"
+    __table_args__ = (_owned_by("scene_id", "scene"), _owned_by("cast_entry_id", "cast_entry"))
 
-    scene_id: Mapped[int] = mapped_column(
-        ForeignKey("scene.id", ondelete="CASCADE"), primary_key=True
-    )
-    cast_entry_id: Mapped[int] = mapped_column(
-        ForeignKey("cast_entry.id", ondelete="CASCADE"), primary_key=True
-    )
+    scene_id: Mapped[int] = mapped_column(primary_key=True)
+    cast_entry_id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = _team_id()
+    """Both keys hold it: a scene's cast is of its own workspace."""
 
 
 class Scene(Base):
@@ -198,12 +252,15 @@ class Scene(Base):
     confirmations and prompts hang on (scene, revision)."""
 
     __tablename__ = "scene"
-    __table_args__ = (UniqueConstraint("production_id", "number", name="uq_scene_number"),)
+    __table_args__ = (
+        UniqueConstraint("production_id", "number", name="uq_scene_number"),
+        _team_key("scene"),
+        _owned_by("production_id", "production"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    production_id: Mapped[int] = mapped_column(
-        ForeignKey("production.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[str] = _team_id()
+    production_id: Mapped[int] = mapped_column(index=True)
     number: Mapped[str] = mapped_column(String(32))
     shoot_date: Mapped[date] = mapped_column(Date)
     start_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -247,10 +304,16 @@ class Scene(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    production: Mapped[Production] = relationship(back_populates="scenes")
+    production: Mapped[Production] = relationship(
+        back_populates="scenes",
+        primaryjoin="Production.id == Scene.production_id",
+        foreign_keys=production_id,
+    )
     cast: Mapped[list[CastEntry]] = relationship(
         secondary="scene_cast", order_by="CastEntry.id", viewonly=False
     )
+    """Joined on (id, team_id) both sides, by the keys: a link written here takes its team id
+    from the scene and the cast entry."""
 
     @property
     def signed_off(self) -> bool:
@@ -273,11 +336,11 @@ class PendingImport(Base):
     holds planned content); `base_digest` is the schedule/roster state it was previewed on."""
 
     __tablename__ = "pending_import"
+    __table_args__ = (_owned_by("production_id", "production"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    production_id: Mapped[int] = mapped_column(
-        ForeignKey("production.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[str] = _team_id()
+    production_id: Mapped[int] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(16))
     requested_by: Mapped[str] = mapped_column(String(32))
     payload_ct: Mapped[bytes] = mapped_column(LargeBinary)
@@ -285,7 +348,9 @@ class PendingImport(Base):
     status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    production: Mapped[Production] = relationship()
+    production: Mapped[Production] = relationship(
+        primaryjoin="Production.id == PendingImport.production_id", foreign_keys=production_id
+    )
 
 
 class AuditEvent(Base):
@@ -319,11 +384,11 @@ class ChecklistItem(Base):
     Items are retired, not deleted, so earlier answers keep their labels."""
 
     __tablename__ = "checklist_item"
+    __table_args__ = (_owned_by("production_id", "production"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    production_id: Mapped[int] = mapped_column(
-        ForeignKey("production.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[str] = _team_id()
+    production_id: Mapped[int] = mapped_column(index=True)
     position: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(150))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -346,12 +411,12 @@ class BoundaryAnswer(Base):
     by the length."""
 
     __tablename__ = "boundary_answer"
+    __table_args__ = (_owned_by("production_id", "production"), _owned_by("scene_id", "scene"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    production_id: Mapped[int] = mapped_column(
-        ForeignKey("production.id", ondelete="CASCADE"), index=True
-    )
-    scene_id: Mapped[int] = mapped_column(ForeignKey("scene.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[str] = _team_id()
+    production_id: Mapped[int] = mapped_column(index=True)
+    scene_id: Mapped[int] = mapped_column(index=True)
     performer_id: Mapped[str] = mapped_column(String(32), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     kind_ct: Mapped[bytes] = mapped_column(LargeBinary)
@@ -385,16 +450,18 @@ class Delivery(Base):
     twice finds the row already there, so nothing is ever sent twice for the same thing."""
 
     __tablename__ = "delivery"
-    __table_args__ = (Index("ix_delivery_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_delivery_status_due", "status", "due_at"),
+        _owned_by("production_id", "production"),
+        _owned_by("scene_id", "scene"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = _team_id()
+    """The workspace whose token sends it."""
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    production_id: Mapped[int] = mapped_column(
-        ForeignKey("production.id", ondelete="CASCADE"), index=True
-    )
-    scene_id: Mapped[int | None] = mapped_column(
-        ForeignKey("scene.id", ondelete="CASCADE"), index=True
-    )
+    production_id: Mapped[int] = mapped_column(index=True)
+    scene_id: Mapped[int | None] = mapped_column(index=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind))
     recipient: Mapped[str] = mapped_column(String(32))
@@ -413,7 +480,9 @@ class Delivery(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    scene: Mapped[Scene | None] = relationship()
+    scene: Mapped[Scene | None] = relationship(
+        primaryjoin="Scene.id == Delivery.scene_id", foreign_keys=scene_id
+    )
 
 
 class DispatcherInstance(Base):
@@ -438,11 +507,11 @@ class CoordinatorRequest(Base):
     performer, and no link to the note or answer it may have come from."""
 
     __tablename__ = "coordinator_request"
+    __table_args__ = (_team_key("coordinator_request"), _owned_by("production_id", "production"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    production_id: Mapped[int] = mapped_column(
-        ForeignKey("production.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[str] = _team_id()
+    production_id: Mapped[int] = mapped_column(index=True)
     scene_id: Mapped[int | None] = mapped_column(
         ForeignKey("scene.id", ondelete="SET NULL"), index=True
     )
@@ -455,10 +524,17 @@ class CoordinatorRequest(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     edits: Mapped[int] = mapped_column(Integer, default=0)
 
-    production: Mapped[Production] = relationship()
+    production: Mapped[Production] = relationship(
+        primaryjoin="Production.id == CoordinatorRequest.production_id",
+        foreign_keys=production_id,
+    )
     scene: Mapped[Scene | None] = relationship()
     posts: Mapped[list[RequestPost]] = relationship(
-        back_populates="request", cascade="all, delete-orphan", order_by="RequestPost.id"
+        back_populates="request",
+        cascade="all, delete-orphan",
+        order_by="RequestPost.id",
+        primaryjoin="CoordinatorRequest.id == RequestPost.request_id",
+        foreign_keys="RequestPost.request_id",
     )
 
     @property
@@ -473,12 +549,14 @@ class RequestVersion(Base):
     might, before a rewording, have said more than it should."""
 
     __tablename__ = "request_version"
-    __table_args__ = (UniqueConstraint("request_id", "number", name="uq_request_version_number"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "number", name="uq_request_version_number"),
+        _owned_by("request_id", "coordinator_request"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("coordinator_request.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[str] = _team_id()
+    request_id: Mapped[int] = mapped_column(index=True)
     number: Mapped[int] = mapped_column(Integer)
     text_ct: Mapped[bytes] = mapped_column(LargeBinary)
     by: Mapped[str] = mapped_column(String(32))
@@ -489,45 +567,62 @@ class RequestPost(Base):
     """The request in one channel: its message, once posted, and who acknowledged it."""
 
     __tablename__ = "request_post"
-    __table_args__ = (UniqueConstraint("request_id", "channel_id", name="uq_request_post_channel"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "channel_id", name="uq_request_post_channel"),
+        _team_key("request_post"),
+        _owned_by("request_id", "coordinator_request"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("coordinator_request.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[str] = _team_id()
+    request_id: Mapped[int] = mapped_column(index=True)
     channel_id: Mapped[str] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    request: Mapped[CoordinatorRequest] = relationship(back_populates="posts")
+    request: Mapped[CoordinatorRequest] = relationship(
+        back_populates="posts",
+        primaryjoin="CoordinatorRequest.id == RequestPost.request_id",
+        foreign_keys=request_id,
+    )
     acks: Mapped[list[RequestAck]] = relationship(
-        back_populates="post", cascade="all, delete-orphan", order_by="RequestAck.id"
+        back_populates="post",
+        cascade="all, delete-orphan",
+        order_by="RequestAck.id",
+        primaryjoin="RequestPost.id == RequestAck.post_id",
+        foreign_keys="RequestAck.post_id",
     )
 
 
 class RequestAck(Base):
     __tablename__ = "request_ack"
-    __table_args__ = (UniqueConstraint("post_id", "user_id", name="uq_request_ack_user"),)
+    __table_args__ = (
+        UniqueConstraint("post_id", "user_id", name="uq_request_ack_user"),
+        _owned_by("post_id", "request_post"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    post_id: Mapped[int] = mapped_column(
-        ForeignKey("request_post.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[str] = _team_id()
+    post_id: Mapped[int] = mapped_column(index=True)
     user_id: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    post: Mapped[RequestPost] = relationship(back_populates="acks")
+    post: Mapped[RequestPost] = relationship(
+        back_populates="acks",
+        primaryjoin="RequestPost.id == RequestAck.post_id",
+        foreign_keys=post_id,
+    )
 
 
 class PrivateNote(Base):
     """A performer's note to the coordinators, encrypted; optionally about a scene."""
 
     __tablename__ = "private_note"
+    __table_args__ = (_owned_by("production_id", "production"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    production_id: Mapped[int] = mapped_column(
-        ForeignKey("production.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[str] = _team_id()
+    production_id: Mapped[int] = mapped_column(index=True)
     scene_id: Mapped[int | None] = mapped_column(
         ForeignKey("scene.id", ondelete="SET NULL"), index=True
     )
@@ -541,13 +636,17 @@ class CheckinRound(Base):
     a scene takes answers; `live` holds each coordinator's live message (channel, ts)."""
 
     __tablename__ = "checkin_round"
-    __table_args__ = (UniqueConstraint("scene_id", "number", name="uq_checkin_round_number"),)
+    __table_args__ = (
+        UniqueConstraint("scene_id", "number", name="uq_checkin_round_number"),
+        _team_key("checkin_round"),
+        _owned_by("production_id", "production"),
+        _owned_by("scene_id", "scene"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    production_id: Mapped[int] = mapped_column(
-        ForeignKey("production.id", ondelete="CASCADE"), index=True
-    )
-    scene_id: Mapped[int] = mapped_column(ForeignKey("scene.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[str] = _team_id()
+    production_id: Mapped[int] = mapped_column(index=True)
+    scene_id: Mapped[int] = mapped_column(index=True)
     number: Mapped[int] = mapped_column(Integer)
     started_by: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -555,7 +654,9 @@ class CheckinRound(Base):
     performers: Mapped[list[str]] = mapped_column(JSON, default=list)
     live: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    scene: Mapped[Scene] = relationship()
+    scene: Mapped[Scene] = relationship(
+        primaryjoin="Scene.id == CheckinRound.scene_id", foreign_keys=scene_id
+    )
 
 
 class CheckinAnswer(Base):
@@ -564,12 +665,12 @@ class CheckinAnswer(Base):
     __tablename__ = "checkin_answer"
     __table_args__ = (
         UniqueConstraint("round_id", "performer_id", name="uq_checkin_answer_performer"),
+        _owned_by("round_id", "checkin_round"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(
-        ForeignKey("checkin_round.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[str] = _team_id()
+    round_id: Mapped[int] = mapped_column(index=True)
     performer_id: Mapped[str] = mapped_column(String(32))
     answer_ct: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -581,13 +682,14 @@ class ClosureAnswer(Base):
     __tablename__ = "closure_answer"
     __table_args__ = (
         UniqueConstraint("scene_id", "performer_id", name="uq_closure_answer_performer"),
+        _owned_by("production_id", "production"),
+        _owned_by("scene_id", "scene"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    production_id: Mapped[int] = mapped_column(
-        ForeignKey("production.id", ondelete="CASCADE"), index=True
-    )
-    scene_id: Mapped[int] = mapped_column(ForeignKey("scene.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[str] = _team_id()
+    production_id: Mapped[int] = mapped_column(index=True)
+    scene_id: Mapped[int] = mapped_column(index=True)
     performer_id: Mapped[str] = mapped_column(String(32))
     answer_ct: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -43,7 +43,6 @@ from storage.models import (
     Production,
     Scene,
     SceneCast,
-    Workspace,
 )
 from storage.secrets import open_stamped, unseal
 
@@ -165,7 +164,7 @@ class Erased:
 
 
 def _workspace_productions(session: Session, team_id: str) -> dict[int, Production]:
-    rows = session.scalars(select(Production).join(Workspace).where(Workspace.team_id == team_id))
+    rows = session.scalars(select(Production).where(Production.team_id == team_id))
     return {p.id: p for p in rows}
 
 

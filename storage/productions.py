@@ -25,11 +25,18 @@ def get_production(session: Session, *, production_id: int) -> Production | None
     return session.get(Production, production_id)
 
 
+def team_of(session: Session, production_id: int) -> str:
+    """The team id of the production's workspace, for a row made by the production's id (the
+    session's copy of the production when it holds one: usually no query)."""
+    production = session.get(Production, production_id)
+    if production is None:
+        raise LookupError(f"no production {production_id}")
+    return production.team_id
+
+
 def find_production(session: Session, *, team_id: str, name: str) -> Production | None:
     return session.scalar(
-        select(Production)
-        .join(Workspace)
-        .where(Workspace.team_id == team_id, Production.name == name.strip())
+        select(Production).where(Production.team_id == team_id, Production.name == name.strip())
     )
 
 
@@ -44,9 +51,8 @@ def productions_of(
     """Productions in which `user_id` holds any of `roles` (any role when None), by name."""
     query = (
         select(Production)
-        .join(Workspace)
-        .join(Member)
-        .where(Workspace.team_id == team_id, Member.slack_user_id == user_id)
+        .join(Member, Member.production_id == Production.id)
+        .where(Member.team_id == team_id, Member.slack_user_id == user_id)
         .distinct()
         .order_by(Production.name)
     )
@@ -59,9 +65,8 @@ def memberships(session: Session, *, team_id: str, user_id: str) -> list[tuple[s
     """(production name, role) for every role the user holds in the workspace, in one query."""
     rows = session.execute(
         select(Production.name, Member.role)
-        .join(Workspace)
-        .join(Member)
-        .where(Workspace.team_id == team_id, Member.slack_user_id == user_id)
+        .join(Member, Member.production_id == Production.id)
+        .where(Member.team_id == team_id, Member.slack_user_id == user_id)
         .order_by(Production.name)
     )
     return [(name, role) for name, role in rows]
@@ -100,9 +105,14 @@ def set_members(
         )
     )
     have = set(members_with(session, production_id=production_id, role=role))
+    team_id = team_of(session, production_id)
     for user_id in wanted:
         if user_id not in have:
-            session.add(Member(production_id=production_id, slack_user_id=user_id, role=role))
+            session.add(
+                Member(
+                    production_id=production_id, team_id=team_id, slack_user_id=user_id, role=role
+                )
+            )
     session.flush()
 
 
@@ -122,7 +132,9 @@ def save_setup(
     """Create or update a production from a checked setup form, with its people."""
     if production is None:
         workspace = get_or_create_workspace(session, team_id=team_id, now=now)
-        production = Production(workspace_id=workspace.id, created_at=now)
+        production = Production(
+            workspace_id=workspace.id, team_id=workspace.team_id, created_at=now
+        )
         session.add(production)
     production.name = setup.name
     production.time_zone = setup.zone

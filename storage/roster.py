@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.cast.resolve import Roster, RosterEntry, number_key, unlisted_order
 from storage.models import CastEntry, Role, Scene
-from storage.productions import set_members
+from storage.productions import set_members, team_of
 
 
 def roster_entries(session: Session, *, production_id: int) -> list[RosterEntry]:
@@ -104,10 +104,13 @@ def apply_roster(session: Session, *, production_id: int, entries: Sequence[Rost
         for r in session.scalars(select(CastEntry).where(CastEntry.production_id == production_id))
     }
     added: dict[str, CastEntry] = {}
+    team_id = team_of(session, production_id)
     for entry in entries:
         row = rows.pop(entry.cast_number, None)
         if row is None:
-            row = CastEntry(production_id=production_id, cast_number=entry.cast_number)
+            row = CastEntry(
+                production_id=production_id, team_id=team_id, cast_number=entry.cast_number
+            )
             session.add(row)
             added[number_key(entry.cast_number)] = row
         row.character = entry.character

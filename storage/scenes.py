@@ -177,7 +177,12 @@ def apply_diff(
                 scene.after_midnight, scene.day_call = after.after_midnight, after.day_call
             continue
         if scene is None:
-            scene = Scene(production_id=production.id, number=after.number, created_at=now)
+            scene = Scene(
+                production_id=production.id,
+                team_id=production.team_id,
+                number=after.number,
+                created_at=now,
+            )
             scene.revision = 1
             session.add(scene)
         elif scene.removed:

@@ -40,6 +40,7 @@ from storage.mydata import (
     PendingErasure,
     ProductionData,
 )
+from storage.productions import team_of
 from storage.secrets import seal
 from tests.conftest import NOW, RunningApp
 from tests.support import privacy
@@ -62,6 +63,7 @@ privacy.sensitive(ANSWER_1, ANSWER_2, NOTE_1, P2_NOTE, P2_ANSWER, OTHER_WS_NOTE)
 def _note(session: Session, production_id: int, scene_id: int | None, who: str, text: str) -> int:
     note = PrivateNote(
         production_id=production_id,
+        team_id=team_of(session, production_id),
         scene_id=scene_id,
         performer_id=who,
         text_ct=seal(session, text),
@@ -122,6 +124,7 @@ def _seed(app: RunningApp) -> dict[str, int]:
         _note(session, other.production_id, None, P1, OTHER_WS_NOTE)
         round_ = CheckinRound(
             production_id=world.production_id,
+            team_id=scene.team_id,
             scene_id=scene.id,
             number=1,
             started_by=COORDINATOR,
@@ -135,12 +138,17 @@ def _seed(app: RunningApp) -> dict[str, int]:
         for who, tap in ((P1, "good"), (P2, "pause")):
             session.add(
                 CheckinAnswer(
-                    round_id=round_.id, performer_id=who, answer_ct=seal(session, tap), at=earlier
+                    round_id=round_.id,
+                    team_id=round_.team_id,
+                    performer_id=who,
+                    answer_ct=seal(session, tap),
+                    at=earlier,
                 )
             )
         session.add(
             ClosureAnswer(
                 production_id=world.production_id,
+                team_id=scene.team_id,
                 scene_id=scene.id,
                 performer_id=P1,
                 answer_ct=seal(session, "not_ok"),

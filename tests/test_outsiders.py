@@ -195,6 +195,7 @@ def _build_a(app: RunningApp) -> WorldA:
         failed = Delivery(
             key="outsiders:failed",
             production_id=production.id,
+            team_id=production.team_id,
             scene_id=scene.id,
             revision=scene.revision,
             kind=DeliveryKind.PROMPT,

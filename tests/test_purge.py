@@ -103,6 +103,7 @@ def plant(factory: sessionmaker[Session], world: World, number: str, *, wide: bo
             session.add(
                 BoundaryAnswer(
                     production_id=production_id,
+                    team_id=scene.team_id,
                     scene_id=scene.id,
                     performer_id=P1,
                     revision=1,
@@ -114,6 +115,7 @@ def plant(factory: sessionmaker[Session], world: World, number: str, *, wide: bo
         session.add(
             PrivateNote(
                 production_id=production_id,
+                team_id=scene.team_id,
                 scene_id=scene.id,
                 performer_id=P2,
                 text_ct=sealed(session, "note"),
@@ -122,6 +124,7 @@ def plant(factory: sessionmaker[Session], world: World, number: str, *, wide: bo
         )
         round_ = CheckinRound(
             production_id=production_id,
+            team_id=scene.team_id,
             scene_id=scene.id,
             number=1,
             started_by=COORDINATOR,
@@ -134,12 +137,17 @@ def plant(factory: sessionmaker[Session], world: World, number: str, *, wide: bo
         session.flush()
         session.add(
             CheckinAnswer(
-                round_id=round_.id, performer_id=P1, answer_ct=sealed(session, "checkin"), at=at
+                round_id=round_.id,
+                team_id=round_.team_id,
+                performer_id=P1,
+                answer_ct=sealed(session, "checkin"),
+                at=at,
             )
         )
         session.add(
             ClosureAnswer(
                 production_id=production_id,
+                team_id=scene.team_id,
                 scene_id=scene.id,
                 performer_id=P2,
                 answer_ct=sealed(session, "closure"),
@@ -150,6 +158,7 @@ def plant(factory: sessionmaker[Session], world: World, number: str, *, wide: bo
             session.add(
                 PrivateNote(
                     production_id=production_id,
+                    team_id=scene.team_id,
                     scene_id=None,
                     performer_id=P1,
                     text_ct=sealed(session, "wide-note"),
@@ -159,6 +168,7 @@ def plant(factory: sessionmaker[Session], world: World, number: str, *, wide: bo
             session.add(
                 PendingImport(
                     production_id=production_id,
+                    team_id=scene.team_id,
                     kind="schedule",
                     requested_by=COORDINATOR,
                     payload_ct=sealed(session, "import"),

@@ -60,7 +60,6 @@ from storage.models import (
     Production,
     RequestPost,
     Role,
-    Workspace,
 )
 from storage.productions import members_with
 
@@ -248,7 +247,7 @@ class Dispatcher:
             about = content.gather(session, row, now=now)
             recipient, kind, attempts = row.recipient, row.kind, row.attempts
             expired = _give_up_at(row) <= now
-            team_id = _team_of(session, row.production_id) if self.workspaces else ""
+            team_id = row.team_id if self.workspaces else ""  # whose token sends it
         if isinstance(about, content.Skip):
             if about.reason == "expired" and (attempts > 1 or kind is DeliveryKind.PROMPT):
                 # Not merely late: Slack kept refusing, or a performer was never asked.
@@ -503,17 +502,6 @@ AUTH_ERRORS = frozenset(
 )
 """Slack refused the token: serving several workspaces, the workspace may have removed the
 app."""
-
-
-def _team_of(session: Session, production_id: int) -> str:
-    return (
-        session.scalar(
-            select(Workspace.team_id)
-            .join(Production, Production.workspace_id == Workspace.id)
-            .where(Production.id == production_id)
-        )
-        or ""
-    )
 
 
 def _give_up_at(row: Delivery) -> datetime:

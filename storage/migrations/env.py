@@ -7,7 +7,7 @@ from __future__ import annotations
 from contextlib import suppress
 
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from storage.models import Base
 
@@ -33,6 +33,9 @@ def _engine() -> Engine:
 
 def run_migrations_online() -> None:
     with _engine().connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _foreign_keys(connection, on=False)
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -41,6 +44,23 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            _foreign_keys(connection, on=True)
+            if broken:
+                raise RuntimeError(f"the migrated database breaks {len(broken)} foreign key(s)")
+
+
+def _foreign_keys(connection: Connection, *, on: bool) -> None:
+    """SQLite: batch mode rebuilds a table by copying it and dropping the old one, and with
+    foreign keys on the drop deletes (ON DELETE CASCADE) every row that hangs off it. They
+    are off while migrating (set outside a transaction: SQLite ignores it inside one), and
+    checked after."""
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
+    if connection.exec_driver_sql("PRAGMA foreign_keys").scalar() != int(on):
+        raise RuntimeError("cannot switch SQLite's foreign keys for the migration")
+    connection.commit()
 
 
 run_migrations_online()

@@ -105,6 +105,7 @@ def add_scene(
     }
     scene = Scene(
         production_id=production.id,
+        team_id=production.team_id,
         number=number,
         shoot_date=start.date(),
         start_at=start,
