@@ -12,7 +12,7 @@ from bot.deps import Services
 from handlers.blocks.schedule_list import PAGE_SIZE, SceneLine, schedule_blocks
 from storage import audit
 from storage.models import Production, Role
-from storage.scenes import upcoming
+from storage.scenes import upcoming_counted
 
 VIEWERS = (Role.COORDINATOR, Role.AD, Role.ADMIN)
 
@@ -21,7 +21,7 @@ def page_blocks(
     session: Session, *, production: Production, services: Services, offset: int, actor: str
 ) -> list[dict[str, Any]]:
     now = services.clock.now()
-    scenes, total = upcoming(
+    scenes, total = upcoming_counted(
         session, production_id=production.id, since=now, offset=offset, limit=PAGE_SIZE
     )
     audit.record(
@@ -41,11 +41,11 @@ def page_blocks(
             set_name=s.set_name,
             intimacy=s.intimacy,
             closed_set=s.is_closed_set,
-            cast_count=len(s.cast) + len(s.unlisted_cast),
+            cast_count=listed + len(s.unlisted_cast),
             intimacy_undecided=s.intimacy_undecided,
             after_midnight=s.after_midnight,
         )
-        for s in scenes
+        for s, listed in scenes
     ]
     return schedule_blocks(
         production=production.name,

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -30,9 +30,11 @@ def record(
     subject: str = "",
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Add an audit row. `detail` holds ids and counts only, never answers or content."""
-    session.add(
-        AuditEvent(
+    """Add an audit row. `detail` holds ids and counts only, never answers or content.
+    (An INSERT statement, not an object for the session's unit of work: reads are recorded on
+    every click, and nothing reads the row back in the same transaction.)"""
+    session.execute(
+        insert(AuditEvent).values(
             at=at,
             team_id=team_id,
             actor=actor,

@@ -7,14 +7,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.problems import InputRejected, Problem
 from bot.schedule.diff import Kind, SceneState, ScheduleDiff, plan_schedule_change
 from bot.schedule.model import ImportedSchedule, scene_problem
 from bot.schedule.workday import on_working_day, working_day
-from storage.models import CastEntry, Production, Scene
+from storage.models import CastEntry, Production, Scene, SceneCast
 from storage.secrets import seal, unseal
 
 
@@ -217,15 +217,19 @@ def apply_diff(
     return grew
 
 
-def upcoming(
-    session: Session, *, production_id: int, since: datetime, offset: int = 0, limit: int = 10
-) -> tuple[list[Scene], int]:
-    """Scenes starting at or after `since`, in time order: one page, and how many in all."""
-    where = (
+def _upcoming(production_id: int, since: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
         Scene.production_id == production_id,
         Scene.removed.is_(False),
         Scene.start_at >= since,
     )
+
+
+def upcoming(
+    session: Session, *, production_id: int, since: datetime, offset: int = 0, limit: int = 10
+) -> tuple[list[Scene], int]:
+    """Scenes starting at or after `since`, in time order: one page, and how many in all."""
+    where = _upcoming(production_id, since)
     total = session.scalar(select(func.count()).select_from(Scene).where(*where)) or 0
     page = session.scalars(
         select(Scene)
@@ -236,3 +240,27 @@ def upcoming(
         .limit(limit)
     )
     return list(page), total
+
+
+def upcoming_counted(
+    session: Session, *, production_id: int, since: datetime, offset: int = 0, limit: int = 10
+) -> tuple[list[tuple[Scene, int]], int]:
+    """`upcoming`, each scene with how many listed cast it has, counted by the database rather
+    than loaded (a schedule page shows the number, not the names), and how many in all."""
+    where = _upcoming(production_id, since)
+    total = session.scalar(select(func.count()).select_from(Scene).where(*where)) or 0
+    listed = (
+        select(func.count())
+        .select_from(SceneCast)
+        .where(SceneCast.scene_id == Scene.id)
+        .correlate(Scene)
+        .scalar_subquery()
+    )
+    page = session.execute(
+        select(Scene, listed)
+        .where(*where)
+        .order_by(Scene.start_at, Scene.number)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(scene, count) for scene, count in page], total
