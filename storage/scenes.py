@@ -246,9 +246,10 @@ def upcoming_counted(
     session: Session, *, production_id: int, since: datetime, offset: int = 0, limit: int = 10
 ) -> tuple[list[tuple[Scene, int]], int]:
     """`upcoming`, each scene with how many listed cast it has, counted by the database rather
-    than loaded (a schedule page shows the number, not the names), and how many in all."""
+    than loaded (a schedule page shows the number, not the names), and how many in all (from
+    the same query, a window over the matching scenes; counted apart only for a page past
+    the end)."""
     where = _upcoming(production_id, since)
-    total = session.scalar(select(func.count()).select_from(Scene).where(*where)) or 0
     listed = (
         select(func.count())
         .select_from(SceneCast)
@@ -257,10 +258,14 @@ def upcoming_counted(
         .scalar_subquery()
     )
     page = session.execute(
-        select(Scene, listed)
+        select(Scene, listed, func.count().over())
         .where(*where)
         .order_by(Scene.start_at, Scene.number)
         .offset(offset)
         .limit(limit)
-    )
-    return [(scene, count) for scene, count in page], total
+    ).all()
+    if page:
+        total = page[0][2]
+    else:
+        total = session.scalar(select(func.count()).select_from(Scene).where(*where)) or 0
+    return [(scene, count) for scene, count, _ in page], total
