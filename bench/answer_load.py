@@ -1,6 +1,6 @@
 """What `bench.answer_latency` sends, and to what: the seeded production, freshly signed
 Slack requests (each with a `response_url` path and a `trigger_id` of its own, so its answer
-can be found at the stand-in), and the two load generators (asyncio, one event loop):
+can be found at the stand-in), and the load generators (asyncio, one event loop):
 
 - `open_loop`: requests sent on a fixed schedule whatever the answers, over a pool of
   keep-alive connections (a new one when every pooled one is waiting for an answer);

@@ -127,6 +127,19 @@ def engine(
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
+def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database, not migrated (a migration test takes it to the revision it starts
+    from)."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+        yield eng
+        eng.dispose()
+        return
+    with postgres_schema(None) as eng:
+        yield eng
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database built by running every migration, on this very engine."""
     if request.param == "sqlite":

@@ -35,7 +35,6 @@ from bot.ids import (
 from storage.boundaries import Boundaries, Choice, stated
 from storage.db import (
     alembic_config,
-    make_engine,
     make_session_factory,
     session_scope,
     upgrade,
@@ -49,7 +48,7 @@ from storage.models import (
     Production,
 )
 from storage.secrets import seal, seal_stamped
-from tests.conftest import NOW, RunningApp, postgres_schema
+from tests.conftest import NOW, RunningApp
 from tests.support.e2e import button_value, submit
 from tests.support.signing import plain, radio
 from tests.support.world import COORDINATOR, build
@@ -282,18 +281,6 @@ def test_every_answer_seals_to_the_same_length(session_factory: Any) -> None:
 
 
 # ------------------------------------------------------------------ migration 0010
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database, not migrated."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        yield eng
-        eng.dispose()
-        return
-    with postgres_schema(None) as eng:
-        yield eng
 
 
 def _old_rows(engine: Engine, cipher: Cipher) -> None:

@@ -185,6 +185,18 @@ class Driver:
             and c.ok
         ]
 
+    def updated(self, what: str, channel: str, saying: str) -> None:
+        """Wait for a `chat.update` in `channel` whose text or blocks say `saying`."""
+        self.wait(
+            what,
+            lambda: [
+                c
+                for c in self.calls("chat.update")
+                if c.params.get("channel") == channel
+                and (saying in str(c.params.get("text")) or saying in blocks_text(c.params))
+            ],
+        )
+
     def post(self, channel: str, starting: str, scene: str = "") -> dict[str, Any]:
         found = self.wait(starting, lambda: self.posts(channel, starting, scene))
         assert len(found) == 1, found
@@ -311,15 +323,7 @@ class Driver:
         assert s.request in blocks_text(posted)
         self.wait("the post's ts stored", lambda: self.stored_post(posted["ts"]))
         self.tap(s.crew, RequestAction.ACKNOWLEDGE, posted, channel=s.department)
-        self.wait(
-            "the acknowledgement on the request",
-            lambda: [
-                c
-                for c in self.calls("chat.update")
-                if c.params.get("channel") == s.department
-                and "Acknowledged by 1" in blocks_text(c.params)
-            ],
-        )
+        self.updated("the acknowledgement on the request", s.department, "Acknowledged by 1")
         # A performer's private note: to the coordinator without its words.
         form = self.open_modal("note", p1)
         assert form["callback_id"] == NoteView.CALLBACK
@@ -373,15 +377,7 @@ class Driver:
         reminder = self.post(s.ad_channel, "Coming up", s.booking)
         assert "INT. BEDROOM" in blocks_text(reminder)  # scene facts, in its own AD channel
         self.tap(s.ad, AdAction.SNOOZE, reminder, channel=s.ad_channel)
-        self.wait(
-            "the snoozed reminder",
-            lambda: [
-                c
-                for c in self.calls("chat.update")
-                if c.params.get("channel") == s.ad_channel
-                and f"snoozed by <@{s.ad}>" in str(c.params.get("text"))
-            ],
-        )
+        self.updated("the snoozed reminder", s.ad_channel, f"snoozed by <@{s.ad}>")
 
     def reminder_done(self) -> None:
         """Ten minutes later the reminder is back; the AD marks it done."""
@@ -390,15 +386,7 @@ class Driver:
             "the reminder again", lambda: self.posts(s.ad_channel, "Coming up", s.booking), 2
         )
         self.tap(s.ad, AdAction.DONE, again[1], channel=s.ad_channel)
-        self.wait(
-            "the reminder done",
-            lambda: [
-                c
-                for c in self.calls("chat.update")
-                if c.params.get("channel") == s.ad_channel
-                and f"done — <@{s.ad}>" in str(c.params.get("text"))
-            ],
-        )
+        self.updated("the reminder done", s.ad_channel, f"done — <@{s.ad}>")
 
     @staticmethod
     def changes_values(form: dict[str, Any], note: str) -> dict[str, Any]:

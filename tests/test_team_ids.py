@@ -5,9 +5,7 @@ and goes back. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import checkins, requests
 from bot.checkins import Closure, Tap
 from storage import boundaries
-from storage.db import alembic_config, make_engine, session_scope, upgrade
+from storage.db import alembic_config, session_scope, upgrade
 from storage.imports import save_pending
 from storage.models import AnswerKind, Base, CastEntry, Member, Production, Role, Scene
-from tests.conftest import NOW, postgres_schema
+from tests.conftest import NOW
 from tests.support.world import COORDINATOR, TEAM, World, build
 
 OTHER = "T0OTHER001"
@@ -222,18 +220,6 @@ def test_the_database_refuses_a_team_id_that_is_not_the_parent_s(
 
 
 # ------------------------------------------------------------------ migration 0013
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database, not migrated."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        yield eng
-        eng.dispose()
-        return
-    with postgres_schema(None) as eng:
-        yield eng
 
 
 def _value(column: sa.Column[Any], n: int) -> Any:
