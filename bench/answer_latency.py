@@ -496,17 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupted)  # so `finally` stops the children
     tmp = Path(tempfile.mkdtemp(prefix="closedset-answer-"))
     procs: list[Proc] = []
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "CLOSEDSET_", "DATABASE_URL", "PORT"))
-    }
-    env["PYTHONPATH"] = str(REPO)
-    if args.app:
-        args.app_commit = _git("rev-parse", "--short", args.app)
-        app = extract_app(args.app, tmp / "app")
-        sys.path.insert(0, str(app))  # before anything here imports bot, handlers, storage
-        env["PYTHONPATH"] = os.pathsep.join([str(app), str(REPO)])
+    env = child_env(args, tmp)
     from bot.crypto import generate_key
 
     secret, key = os.urandom(16).hex(), generate_key()
@@ -628,6 +618,25 @@ def main(argv: list[str] | None = None) -> int:
 
 def _interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def child_env(args: argparse.Namespace, tmp: Path) -> dict[str, str]:
+    """The environment the benchmark's children start from: this one without the app's own
+    settings (`SLACK_*`, `CLOSEDSET_*`, `DATABASE_URL`, `PORT`), this checkout on PYTHONPATH;
+    with `--app REV`, the app as committed at REV first, there and in this process (sets
+    `args.app_commit`)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "CLOSEDSET_", "DATABASE_URL", "PORT"))
+    }
+    env["PYTHONPATH"] = str(REPO)
+    if args.app:
+        args.app_commit = _git("rev-parse", "--short", args.app)
+        app = extract_app(args.app, tmp / "app")
+        sys.path.insert(0, str(app))  # before anything here imports bot, handlers, storage
+        env["PYTHONPATH"] = os.pathsep.join([str(app), str(REPO)])
+    return env
 
 
 def extract_app(rev: str, into: Path) -> Path:

@@ -178,20 +178,29 @@ class Requests:
         """Whether an answer's key (a response_url path, `trigger:<id>`) is one of ours."""
         return key.endswith(f"/{self.tag}") or key.endswith(f".{self.tag}.bench")
 
+    def sender_of(self, n: int) -> tuple[str, str, tuple[str, str], tuple[str, str]]:
+        """Who sends request `n`: (team id, user id, the page button's (action id, value), the
+        status button's)."""
+        return TEAM_ID, USERS[n % len(USERS)], self._page, self._status
+
     def build(self, kind: str) -> Prepared:
         n = next(self._ids)
-        user = USERS[n % len(USERS)]
+        team, user, page, status = self.sender_of(n)
         trigger = f"{n}.{self.tag}.bench"
         if kind == "help":
-            key = f"/commands/{TEAM_ID}/{n}/{self.tag}"
+            key = f"/commands/{team}/{n}/{self.tag}"
             body, headers = _signed(
                 self._sender.command(
-                    "help", user_id=user, response_url=self._base + key, trigger_id=trigger
+                    "help",
+                    user_id=user,
+                    response_url=self._base + key,
+                    trigger_id=trigger,
+                    team_id=team,
                 )
             )
         else:
-            action_id, value = self._page if kind == "button" else self._status
-            key = f"/actions/{TEAM_ID}/{n}/{self.tag}"
+            action_id, value = page if kind == "button" else status
+            key = f"/actions/{team}/{n}/{self.tag}"
             body, headers = _signed(
                 self._sender.block_action(
                     user_id=user,
@@ -199,6 +208,7 @@ class Requests:
                     value=value,
                     response_url=self._base + key,
                     trigger_id=trigger,
+                    team_id=team,
                 )
             )
         head = [

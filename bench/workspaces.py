@@ -64,21 +64,19 @@ from bench.answer_latency import (
     StandIn,
     _cpu_model,
     _git,
-    extract_app,
+    child_env,
     log_counts,
     log_problems,
     status_kib,
 )
 from bench.answer_load import (
     PRODUCTION,
-    Prepared,
     Requests,
     Seeded,
     Sent,
-    _signed,
     cast_and_scenes,
 )
-from bench.procs import REPO, Proc, free_port
+from bench.procs import Proc, free_port
 from tests.support.standin_calls import TEAM_ID
 from tests.support.standin_oauth import CLIENT_ID, CLIENT_SECRET
 
@@ -252,46 +250,12 @@ class WorkspaceRequests(Requests):
         ]
         self._ids = itertools.count(1)
 
-    def build(self, kind: str) -> Prepared:
-        n = next(self._ids)
+    def sender_of(self, n: int) -> tuple[str, str, tuple[str, str], tuple[str, str]]:
         w = n % len(self.workspaces)
         workspace = self.workspaces[w]
-        team = workspace.team_id
         user = workspace.users[(n // len(self.workspaces)) % len(workspace.users)]
-        trigger = f"{n}.{self.tag}.bench"
-        if kind == "help":
-            key = f"/commands/{team}/{n}/{self.tag}"
-            body, headers = _signed(
-                self._sender.command(
-                    "help",
-                    user_id=user,
-                    response_url=self._base + key,
-                    trigger_id=trigger,
-                    team_id=team,
-                )
-            )
-        else:
-            page, status = self._per_team[w]
-            action_id, value = page if kind == "button" else status
-            key = f"/actions/{team}/{n}/{self.tag}"
-            body, headers = _signed(
-                self._sender.block_action(
-                    user_id=user,
-                    action_id=action_id,
-                    value=value,
-                    response_url=self._base + key,
-                    trigger_id=trigger,
-                    team_id=team,
-                )
-            )
-        head = [
-            "POST /slack/events HTTP/1.1",
-            f"Host: 127.0.0.1:{self._port}",
-            f"Content-Length: {len(body)}",
-            *(f"{k}: {v}" for k, v in headers.items()),
-        ]
-        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
-        return Prepared(kind, data, key, trigger, user)
+        page, status = self._per_team[w]
+        return workspace.team_id, user, page, status
 
 
 def token_problems(bench: Bench, name: str) -> tuple[int, list[str]]:
@@ -468,17 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="closedset-workspaces-"))
     (tmp / "counter").mkdir()
     (tmp / "counter" / "sitecustomize.py").write_text(COUNTER)
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "CLOSEDSET_", "DATABASE_URL", "PORT"))
-    }
-    base["PYTHONPATH"] = str(REPO)
-    if args.app:
-        args.app_commit = _git("rev-parse", "--short", args.app)
-        app = extract_app(args.app, tmp / "app")
-        sys.path.insert(0, str(app))  # before anything here imports bot, handlers, storage
-        base["PYTHONPATH"] = os.pathsep.join([str(app), str(REPO)])
+    base = child_env(args, tmp)
     from bot.crypto import generate_key
 
     secret, key = os.urandom(16).hex(), generate_key()
