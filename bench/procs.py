@@ -87,8 +87,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_healthy(proc: Proc, port: int, timeout: float = 60.0) -> None:
-    """Poll `GET /healthz` on 127.0.0.1:`port` until it answers 200."""
+def wait_healthy(proc: Proc, port: int, timeout: float = 60.0, poll: float = 0.1) -> None:
+    """Poll `GET /healthz` on 127.0.0.1:`port` every `poll` s until it answers 200."""
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
@@ -101,5 +101,5 @@ def wait_healthy(proc: Proc, port: int, timeout: float = 60.0) -> None:
                 last = str(resp.status)
         except OSError as error:
             last = repr(error)
-        time.sleep(0.1)
+        time.sleep(poll)
     raise RuntimeError(f"{proc.name} not healthy after {timeout}s ({last}):\n{proc.log_tail()}")

@@ -49,7 +49,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -76,7 +75,7 @@ from bench.answer_load import (
     Sent,
     cast_and_scenes,
 )
-from bench.procs import Proc, free_port
+from bench.procs import Proc, free_port, wait_healthy
 from tests.support.standin_calls import TEAM_ID
 from tests.support.standin_oauth import CLIENT_ID, CLIENT_SECRET
 
@@ -299,19 +298,8 @@ class Server:
             self.env,
             self.tmp / f"{self.name}-{self.starts}.log",
         )
-        deadline, last = t0 + 60, ""
-        while time.monotonic() < deadline:
-            if not self.proc.alive():
-                raise RuntimeError(f"{self.name} exited:\n{self.proc.log_tail()}")
-            try:
-                url = f"http://127.0.0.1:{self.port}/healthz"
-                with urllib.request.urlopen(url, timeout=2) as resp:
-                    if resp.status == 200:
-                        return time.monotonic() - t0
-            except OSError as error:
-                last = repr(error)
-            time.sleep(0.02)
-        raise RuntimeError(f"{self.name} not ready after 60 s ({last}):\n{self.proc.log_tail()}")
+        wait_healthy(self.proc, self.port, poll=0.02)
+        return time.monotonic() - t0
 
     def stop(self) -> None:
         if self.proc is not None:
