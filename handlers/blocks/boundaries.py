@@ -33,6 +33,13 @@ SECTION_MAX = 3000
 NOTE_MAX = 2000
 
 
+REVIEW_TITLE = "Review and confirm"
+CHANGES_TITLE = "Your boundaries"
+ANSWER_TITLE = "Boundary update"
+STATUS_TITLE = "Scene status"
+FAILURE_TITLE = "Delivery problem"
+
+
 def _sections(title: str, text: str) -> list[SectionBlock]:
     """`text` under a bold title, split to fit Slack's 3,000 characters per section."""
     body = mrkdwn_escape(text)
@@ -96,7 +103,7 @@ def review_modal(
     return View(
         type="modal",
         callback_id=ConfirmView.CALLBACK,
-        title="Review and confirm",
+        title=REVIEW_TITLE,
         submit="Confirm",
         close="Not now",
         private_metadata=metadata,
@@ -152,7 +159,7 @@ def changes_modal(
     return View(
         type="modal",
         callback_id=ChangesView.CALLBACK,
-        title="Your boundaries",
+        title=CHANGES_TITLE,
         submit="Send",
         close="Cancel",
         private_metadata=metadata,
@@ -235,7 +242,7 @@ def answer_modal(
                 ]
             )
         )
-    return View(type="modal", title="Boundary update", close="Close", blocks=blocks).to_dict()
+    return View(type="modal", title=ANSWER_TITLE, close="Close", blocks=blocks).to_dict()
 
 
 def status_modal(
@@ -335,7 +342,7 @@ def status_modal(
     blocks.append(ActionsBlock(block_id=f"on_set_{scene.id}", elements=on_set))
     return View(
         type="modal",
-        title="Scene status",
+        title=STATUS_TITLE,
         close="Close",
         blocks=blocks,
         private_metadata=pack("status", s=scene.id),
