@@ -17,8 +17,7 @@ Processes (each in its own process group, all stopped at the end, errors include
   * `closedset serve` (the installed entry point; HTTP; SQLite in a temp dir, delivery on, as
     deployed by default), seeded through the app's storage code: the benchmark user
     coordinates "Night Shift" (4 cast, 14 upcoming scenes) and is an AD on "Day Shift";
-  * the bare app (`bench.bare_app`): ack, then one Slack call on a 256-thread pool (sized
-    like the app's worker).
+  * the bare app (`bench.bare_app`): ack, then one Slack call on a 32-thread pool.
 
 Requests, each freshly signed (HMAC v0 over `v0:timestamp:body`, `tests.support.signing`), with a
 `response_url` path and a `trigger_id` of its own:
@@ -42,11 +41,9 @@ Phases, servers alternating (closedset, bare; bare, closedset in the next run):
      sending its next request as soon as the last is acknowledged, for `--seconds` s, the kinds
      in turn (client i starts at kind i). Target: every request acknowledged (HTTP 200), ack
      p99 < 100 ms, every modal click's modal opened within 3 s; the "busy" answers and the
-     drain time (end of the load -> last answer) are reported, and for modal clicks whether
-     the content itself was on screen within 3 s (closedset opens a "Loading..." modal first
-     when other modal clicks wait, and fills it after). Such a loop offers whatever the acks
-     allow (500-1,500 requests/s here), more than any server on these 2 vCPUs can answer: it
-     shows what gives under overload.
+     drain time (end of the load -> last answer) are reported. Such a loop offers whatever the
+     acks allow (about 500 requests/s here), more than any server on these 2 vCPUs can answer:
+     it shows what gives under overload.
   3. a crowd (a realistic burst), per `--crowds`: that many different people click at the same
      instant (a crew answering one message together), `--waves` times `--gap` s apart, the
      kinds in turn, one server at a time. Target: every request acknowledged, ack p99 < 100
@@ -57,8 +54,7 @@ After each configuration the benchmark waits for every answer (up to `--drain-ti
 until none came for 15 s) before the next one starts. Checked on every request (exit 1 on any
 failure): acknowledged with HTTP 200 and an empty body (or closedset's "busy" line, for a
 command), exactly one answer of the right kind (a post with blocks, help's naming the
-production; a modal opened, or a "Loading..." modal filled once, with the content or "busy"),
-or one "busy" answer; no answer to a request nobody sent; no
+production; a modal opened), or one "busy" answer; no answer to a request nobody sent; no
 ERROR or traceback in a server's log. Target misses are reported, not failures.
 """
 
@@ -179,24 +175,14 @@ class KindResult:
     answers_ms: list[float] = field(default_factory=list)  # right answers, not "busy"
     busy: int = 0
     lag_ms: list[float] = field(default_factory=list)
-    # Modal clicks: the modal's content on screen (opened with it, or put in place of a
-    # "Loading..." modal opened first), and the modals that said "busy" or sorry instead.
-    content_ms: list[float] = field(default_factory=list)
-    loading: int = 0
-    content_busy: int = 0
     failed: int = 0  # requests (warm-up included) not acknowledged or not answered right
 
     def p(self, what: str, q: float) -> float:
-        series = {"ack": self.acks_ms, "answer": self.answers_ms, "content": self.content_ms}
-        return pct(series[what], q)
+        return pct(self.acks_ms if what == "ack" else self.answers_ms, q)
 
     def over(self, limit_ms: float) -> int:
         """Requests not answered within `limit_ms` (busy and failed ones included)."""
         return self.n - sum(1 for x in self.answers_ms if x < limit_ms)
-
-    def content_over(self, limit_ms: float) -> int:
-        """Modal clicks whose content was not on screen within `limit_ms`."""
-        return self.n - sum(1 for x in self.content_ms if x < limit_ms)
 
 
 @dataclass
@@ -240,12 +226,11 @@ def check(
     for s in sent:
         result = results.setdefault(s.kind, KindResult())
         keys = (s.url_key, f"trigger:{s.trigger}")
-        used.update((*keys, f"content:{s.trigger}"))
+        used.update(keys)
         found = [a for k in keys for a in by_key.get(k, ())]
         failure = ""
         answer_ms: float | None = None
-        content_ms: float | None = None
-        busy = loading = content_busy = False
+        busy = False
         if s.error or s.status != 200:
             failure = f"not acknowledged: {s.error or f'HTTP {s.status} {s.body[:80]!r}'}"
         elif s.body and BUSY.encode() in s.body:
@@ -264,24 +249,12 @@ def check(
             arrival, what, needle = found[0]
             if what == "busy":
                 busy = True
-            elif what == "loading" and s.kind == "modal":
-                answer_ms = (arrival - s.wall) * 1000  # the modal is open: the trigger held
-                loading = True
-                filled = by_key.get(f"content:{s.trigger}", [])
-                if len(filled) != 1:
-                    failure = f"a 'Loading...' modal filled {len(filled)} times"
-                elif filled[0][1] == "modal":
-                    content_ms = (filled[0][0] - s.wall) * 1000
-                elif filled[0][1] == "busy":
-                    content_busy = True
-                else:
-                    failure = f"a 'Loading...' modal filled with {filled[0][1]!r}"
             elif what != EXPECTED[s.kind]:
                 failure = f"answered {what!r}, not {EXPECTED[s.kind]!r}"
             elif s.kind == "help" and server != "bare" and not needle:
                 failure = f"help answer without the production's name {PRODUCTION!r}"
             else:
-                answer_ms = content_ms = (arrival - s.wall) * 1000
+                answer_ms = (arrival - s.wall) * 1000
         if failure:
             result.failed += 1
             failures[f"{s.kind}: {failure}"] += 1
@@ -292,12 +265,8 @@ def check(
         if s.ack_s == s.ack_s:  # not nan
             result.acks_ms.append(s.ack_s * 1000)
         result.busy += busy
-        result.loading += loading
-        result.content_busy += content_busy
         if answer_ms is not None:
             result.answers_ms.append(answer_ms)
-        if content_ms is not None:
-            result.content_ms.append(content_ms)
     problems = [f"{n} x {failure}" for failure, n in failures.most_common()]
     stray = [k for k in by_key if k not in used]
     if stray:
@@ -917,30 +886,9 @@ def _bursts(
         + " | verdict |",
         "|---|---|---|---|---|---|",
     ]
-    contents = [
-        "",
-        "Modal clicks: opened (the trigger held: a modal on screen, its content or "
-        '"Loading..."), and the content itself on screen (opened with it, or put in place '
-        'of "Loading..."; a modal that said "busy" instead counts as not shown).',
-        "",
-        f'| {x_label} | server | modal clicks | opened within 3 s | "Loading..." first | '
-        'content within 3 s | content p50 | content p99 | "busy" in the modal |',
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
     for x in sizes:
         for name in SERVERS:
             burst = results.get((phase, x, name), [])
-            ms = [cf.kinds["modal"] for cf in burst if "modal" in cf.kinds]
-            if ms:
-                contents.append(
-                    f"| {x} | {name} | {spread([r.n for r in ms], '{:.0f}')} | "
-                    f"{spread([r.n - r.over(MODAL_MS) for r in ms], '{:.0f}')} | "
-                    f"{spread([r.loading for r in ms], '{:.0f}')} | "
-                    f"{spread([r.n - r.content_over(MODAL_MS) for r in ms], '{:.0f}')} | "
-                    f"{spread([r.p('content', 0.5) for r in ms])} | "
-                    f"{spread([r.p('content', 0.99) for r in ms])} | "
-                    f"{spread([r.content_busy for r in ms], '{:.0f}')} |"
-                )
             for kind in kinds:
                 rs = [cf.kinds[kind] for cf in burst if kind in cf.kinds]
                 out.append(
@@ -974,7 +922,7 @@ def _bursts(
                 f"{spread([cf.busy_cpu * 100 for cf in burst], '{:.0f}')} | "
                 f"{spread([cf.others_cpu * 100 for cf in burst], '{:.0f}')} |"
             )
-    return out + totals + verdicts + (contents if len(contents) > 6 else [])
+    return out + totals + verdicts
 
 
 def _each(values: Sequence[float], fmt: str = "{:.1f}") -> str:

@@ -2,7 +2,7 @@
 
 `App(process_before_response=True)` behind Bolt's WSGI adapter, served by waitress (8 threads),
 in its own process. Each listener acknowledges and hands the same single Slack call the real
-app's job makes to a thread pool sized like the app's worker (256 threads), and does nothing
+app's job makes to a thread pool sized like the app's worker (32 threads), and does nothing
 else: no database, no checks.
 
 - `/closedset` (any text): a post to the command's `response_url` (ephemeral, with blocks);
@@ -34,7 +34,7 @@ from bot.ids import Command, CoordinatorAction, ScheduleAction
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-THREADS = 256  # like bot.worker.Worker's default
+THREADS = 32  # like bot.worker.Worker's default
 log = logging.getLogger("bare")
 
 

@@ -50,7 +50,6 @@ from tests.support.standin_calls import BOT_TOKEN, TEAM_ID
 
 BUSY_MARK = "very busy"  # bot.worker.BUSY: "Closed Set is very busy right now. ..."
 APOLOGY_MARK = "went wrong"  # bot.worker.run_job's and bot.app._on_error's apology
-LOADING_MARK = "Loading"  # handlers.blocks.saving.LOADING, a modal its job fills in later
 
 Answer = tuple[str, float, str, bool]
 
@@ -66,7 +65,6 @@ class AnsweringStandIn(SlackStandIn):
         self._answers: list[Answer] = []
         self._methods: Counter[str] = Counter()
         self._teams: dict[str, str] = {}  # answer key -> workspace of the call's token
-        self._view_triggers: dict[str, str] = {}  # view id -> the trigger that opened it
         self._answers_lock = threading.Lock()
 
     def _handle(self, req: Any, verb: str) -> None:
@@ -114,24 +112,6 @@ class AnsweringStandIn(SlackStandIn):
         elif call.method in ("views.open", "views.push"):
             key = f"trigger:{params.get('trigger_id', '')}"
             what = "modal" if call.ok else f"error:{(call.response or {}).get('error')}"
-            view_id = ((call.response or {}).get("view") or {}).get("id")
-            if call.ok and view_id:
-                with self._answers_lock:
-                    self._view_triggers[view_id] = str(params.get("trigger_id", ""))
-                if LOADING_MARK in json.dumps(params.get("view")):
-                    what = "loading"
-        elif call.method == "views.update" and params.get("view_id") in self._view_triggers:
-            key = f"content:{self._view_triggers[params['view_id']]}"
-            shown = json.dumps(params.get("view"))
-            what = (
-                f"error:{(call.response or {}).get('error')}"
-                if not call.ok
-                else "busy"
-                if BUSY_MARK in shown
-                else "apology"
-                if APOLOGY_MARK in shown
-                else "modal"
-            )
         elif call.method == "chat.update":
             key = f"update:{params.get('channel', '')}:{params.get('ts', '')}"
             what = "ok" if call.ok else f"error:{(call.response or {}).get('error')}"

@@ -14,12 +14,9 @@ work is refused once the oldest waiting job has waited longer than anyone waits 
 again, rather than let a backlog grow that would be answered minutes late.
 
 Modal openers are *urgent*: a `trigger_id` is good for 3 seconds. Urgent jobs are taken before
-notices to users, and both before other work queued up to half a second earlier (so a stream
-of them never starves the rest); `urgent_threads` of the threads take nothing else, so a modal
-still opens when every other thread is waiting on a slow Slack. An opener taken while others
-wait behind it is told so (`JobContext.crowded`): it then opens a "Loading…" modal at once and
-queues the work of filling it (`handlers.defer.opening`), so the trigger is spent in one Slack
-call, not after the queries.
+others queued up to half a second earlier (so a stream of them never starves the rest), and
+`urgent_threads` of the threads take nothing else, so a modal still opens when every other
+thread is waiting on a slow Slack.
 
 A job's failure cannot reach Bolt's error handler, so `run_job` handles it the same way: a
 refusal is told to the user as is; anything else is logged under a reference and the user is
@@ -69,10 +66,6 @@ class JobContext:
     response_url: str | None
     wake: Callable[[], None] = lambda: None
     """Call after planning deliveries due now: the dispatcher looks at once."""
-    crowded: bool = False
-    """An urgent job taken while other urgent jobs wait behind it."""
-    queue: Callable[[Job, Any], None] | None = None
-    """Queue a follow-up job (ordinary, no `response_url`) from this one; raises `Busy`."""
 
     def respond(self) -> Respond:
         url = self.response_url
@@ -132,25 +125,19 @@ class Worker:
     dispatcher to look now (`serve` passes its scheduler's `wake`; tests a dispatcher's
     `run_due`).
 
-    Three queues, each first in, first out: urgent jobs (modal openers), notices to users, and
-    the rest. A thread takes an urgent job first, then a notice, unless the oldest ordinary job
-    has waited `NORMAL_SLACK` longer than the oldest of those (earliest deadline first, the
-    urgent ones' deadline being sooner); `urgent_threads` take nothing but urgent jobs and
-    notices.
+    Two queues, each first in, first out: urgent jobs (modal openers, and notices to users)
+    and the rest; a thread takes an urgent job first unless the oldest ordinary job has waited
+    `NORMAL_SLACK` longer than it (earliest deadline first, the urgent ones' deadline being
+    sooner), and `urgent_threads` take nothing else.
     "Busy" is decided by waiting time, not only by length: once the oldest waiting job has
-    waited `max_wait` seconds (`URGENT_MAX_WAIT` for an urgent one, whose trigger lasts 3 s and
-    which then needs one Slack call), new work of that kind is refused, since its answer would
-    come later than anyone waits for; `capacity` and `urgent_capacity` cap the memory all the
-    same. Notices have a budget of their own (`NOTICES`), so refusing work never stops the
-    refusals from being told.
-
-    Threads are sized by the Slack round trip, not by the CPU: a thread waiting on Slack holds
-    no CPU, and a burst of a few hundred modal clicks a second needs that many ~0.1-0.5 s
-    `views.open` calls in flight at once.
+    waited `max_wait` seconds (2 s for an urgent one, whose trigger lasts 3), new work of that
+    kind is refused, since its answer would come later than anyone waits for; `capacity` caps
+    the memory all the same. Notices have a budget of their own (`NOTICES`), so refusing work
+    never stops the refusals from being told.
     """
 
     NOTICES = 1000
-    URGENT_MAX_WAIT = 2.5
+    URGENT_MAX_WAIT = 2.0
     NORMAL_SLACK = 0.5
     """How much longer than the oldest urgent job an ordinary job waits before it goes first."""
 
@@ -159,10 +146,9 @@ class Worker:
         services: Services,
         client: WebClient,
         *,
-        threads: int = 256,
-        urgent_threads: int = 192,
+        threads: int = 32,
+        urgent_threads: int = 4,
         capacity: int = 2000,
-        urgent_capacity: int = 500,
         max_wait: float = 3.0,
         on_wake: Callable[[], object] | None = None,
         clients: Callable[[str], WebClient | None] | None = None,
@@ -175,11 +161,10 @@ class Worker:
         self._client = client
         self._clients = clients
         self._capacity = capacity
-        self._urgent_capacity = urgent_capacity
         self._max_wait = max_wait
         self._on_wake = on_wake
-        self._urgent: deque[_Entry] = deque()
-        self._notes: deque[_Entry] = deque()
+        self._urgent: deque[_Entry] = deque()  # urgent jobs and notices, in order
+        self._urgent_jobs: deque[_Entry] = deque()  # the same urgent jobs, without notices
         self._normal: deque[_Entry] = deque()
         # When jobs were last taken, per queue: the pace the queue drains at.
         self._taken_urgent: deque[float] = deque(maxlen=64)
@@ -210,11 +195,12 @@ class Worker:
             if self._stopping:
                 raise Busy("the worker is stopping")
             if urgent:
-                waiting = self._urgent
+                waiting = self._urgent_jobs
                 wait = self._expected_wait(waiting, self._taken_urgent, now)
-                if len(waiting) >= self._urgent_capacity or wait > self.URGENT_MAX_WAIT:
+                if len(waiting) >= max(10, self._capacity // 10) or wait > self.URGENT_MAX_WAIT:
                     raise Busy(f"{len(waiting)} urgent jobs waiting, ~{wait:.1f} s")
                 self._urgent.append(entry)
+                self._urgent_jobs.append(entry)
                 self._for_urgent.notify()
             else:
                 wait = self._expected_wait(self._normal, self._taken_normal, now)
@@ -258,7 +244,7 @@ class Worker:
             self._notices += 1
             if key is not None:
                 self._notice_keys.add(key)
-            self._notes.append(entry)
+            self._urgent.append(entry)
             self._for_urgent.notify()
             self._for_any.notify()
         return True
@@ -278,7 +264,7 @@ class Worker:
 
     def waiting(self) -> int:
         with self._lock:
-            return len(self._urgent) + len(self._notes) + len(self._normal)
+            return len(self._urgent) + len(self._normal)
 
     def shutdown(self, timeout: float = 30) -> None:
         """Finish the jobs already accepted (up to `timeout` seconds), then stop."""
@@ -292,52 +278,42 @@ class Worker:
         if left:
             log.error("%d job(s) were not run before the worker stopped", left)
 
-    def _take(self, urgent_only: bool) -> tuple[_Entry, bool] | None:
-        """The next entry for a thread, and whether other urgent jobs wait behind it."""
+    def _take(self, urgent_only: bool) -> _Entry | None:
         ready = self._for_urgent if urgent_only else self._for_any
         with self._lock:
             while True:
-                for first in (self._urgent, self._notes):
-                    if first and (urgent_only or not self._normal_is_due(first)):
-                        entry = first.popleft()
-                        if entry.notice:
-                            self._notices -= 1
-                            self._notice_keys.discard(entry.key or "")
-                        else:
-                            self._taken_urgent.append(time.monotonic())
-                        return entry, bool(self._urgent)
+                if self._urgent and (urgent_only or not self._normal_is_due()):
+                    entry = self._urgent.popleft()
+                    if entry.notice:
+                        self._notices -= 1
+                        self._notice_keys.discard(entry.key or "")
+                    else:
+                        self._urgent_jobs.popleft()  # FIFO in both: this very entry
+                        self._taken_urgent.append(time.monotonic())
+                    return entry
                 if self._normal and not urgent_only:
                     self._taken_normal.append(time.monotonic())
-                    return self._normal.popleft(), False
+                    return self._normal.popleft()
                 if self._stopping:
                     return None
                 ready.wait()
 
-    def _normal_is_due(self, first: deque[_Entry]) -> bool:
-        """Whether the oldest ordinary job goes before the oldest of `first`: once it has
+    def _normal_is_due(self) -> bool:
+        """Whether the oldest ordinary job goes before the oldest urgent one: once it has
         waited `NORMAL_SLACK` longer. Urgent work first, but a steady stream of it (a crew
         opening modals) cannot hold a command's answer back until the stream ends."""
         return bool(self._normal) and (
-            self._normal[0].queued_at + self.NORMAL_SLACK < first[0].queued_at
+            self._normal[0].queued_at + self.NORMAL_SLACK < self._urgent[0].queued_at
         )
 
     def _run(self, urgent_only: bool) -> None:
-        while (taken := self._take(urgent_only)) is not None:
-            entry, crowded = taken
+        while (entry := self._take(urgent_only)) is not None:
             REQUEST_REF.set(entry.ref)  # the job's lines carry its request's reference
             REQUEST_TEAM.set(entry.team)  # and what it queues runs in its workspace too
             context = JobContext(
-                self._services,
-                self._client_for(entry),
-                entry.response_url,
-                self.wake,
-                crowded=crowded,
-                queue=self._follow_up,
+                self._services, self._client_for(entry), entry.response_url, self.wake
             )
             run_job(context, entry.job, entry.payload)
-
-    def _follow_up(self, job: Job, payload: Any) -> None:
-        self.submit(job, payload, response_url=None)
 
     def _client_for(self, entry: _Entry) -> WebClient:
         """The job's workspace's client; where there is none (the app was removed from the

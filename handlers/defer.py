@@ -4,10 +4,7 @@ A listener acknowledges and queues a job (`bot.worker`); when the worker is full
 told "busy, try again" instead: in the acknowledgement itself for a slash command (Slack shows
 it), or by a short notice job for a click (through its `response_url`, or as a DM where the
 click has none, e.g. on the Home tab). Jobs that open a modal are `urgent`: their `trigger_id`
-expires 3 seconds after the click. A click that opens a modal (`opening`) opens it with its
-content when its job starts at once; taken while other modal openers wait, it opens a
-"Loading…" modal first, spending the trigger in one Slack call, and queues the work that fills
-it (`open_modal` then updates that modal instead of opening one).
+expires 3 seconds after the click.
 
 A modal submission is checked in its listener only as far as the values themselves go (empty,
 too long, not a time), answered with errors under the fields; then `saving` queues its job and
@@ -32,7 +29,7 @@ from bot.deps import Deps
 from bot.logs import REQUEST_REF
 from bot.worker import BUSY, Busy, Job, JobContext, tell
 from handlers.blocks.boundaries import notice_modal
-from handlers.blocks.saving import loading_modal, saving_modal
+from handlers.blocks.saving import saving_modal
 
 log = logging.getLogger(__name__)
 
@@ -106,74 +103,6 @@ def submitting(job: Job, *, urgent: bool = False) -> Any:
 
     listener.__name__ = f"{getattr(job, '__name__', 'job')}_clicked"
     return listener
-
-
-def opening(job: Job, *, title: str) -> Any:
-    """A click listener whose `job` opens a modal titled `title` (with `open_modal`), or
-    raises `Refusal`."""
-    return submitting(opener(job, title), urgent=True)
-
-
-LOADING_VIEW = "loading_view_id"
-"""Payload key: the "Loading…" modal a follow-up job shows its modal in."""
-
-
-def opener(content: Job, title: str) -> Job:
-    """The job behind `opening`: `content` itself, or, crowded, a "Loading…" modal at once
-    and `content` queued to fill it (a busy worker says so in the modal)."""
-
-    def job(context: JobContext, payload: dict[str, str]) -> None:
-        if not context.crowded or context.queue is None:
-            content(context, payload)
-            return
-        opened = context.client.views_open(
-            trigger_id=payload["trigger_id"], view=loading_modal(title)
-        )
-        follow_up = {**payload, LOADING_VIEW: opened["view"]["id"]}
-        try:
-            context.queue(_filling(content, title), follow_up)
-        except Busy:
-            show_in(context, follow_up[LOADING_VIEW], notice_modal(title, BUSY))
-
-    job.__name__ = getattr(content, "__name__", "job")
-    return job
-
-
-def _filling(content: Job, title: str) -> Job:
-    """`content`, run to fill a "Loading…" modal: a refusal or a failure is shown in it."""
-
-    def job(context: JobContext, payload: dict[str, str]) -> None:
-        try:
-            content(context, payload)
-        except Exception as error:
-            name = getattr(content, "__name__", "job")
-            show_in(context, payload[LOADING_VIEW], failure_modal(title, name, error))
-
-    job.__name__ = getattr(content, "__name__", "job")
-    return job
-
-
-def open_modal(job: JobContext, payload: dict[str, str], view: dict[str, Any]) -> None:
-    """Show a click's modal: open it with the click's trigger, or, where a "Loading…" modal
-    was opened for it, put it in that one's place."""
-    if payload.get(LOADING_VIEW):
-        job.client.views_update(view_id=payload[LOADING_VIEW], view=view)
-    else:
-        job.client.views_open(trigger_id=payload["trigger_id"], view=view)
-
-
-def failure_modal(title: str, name: str, error: Exception) -> dict[str, Any]:
-    """What a modal shows when its job failed: the reason of a `Refusal`, else an apology
-    with a reference (logged with the traceback)."""
-    if isinstance(error, Refusal):
-        return notice_modal(title, str(error))
-    ref = REQUEST_REF.get() if REQUEST_REF.get() != "-" else uuid.uuid4().hex[:8]
-    log.error("%s failed (ref %s, %s)", name, ref, type(error).__name__, exc_info=error)
-    apology = (
-        f"Sorry, something went wrong on our side (ref {ref}). Please try again; if "
-        "it keeps happening, give this reference to your admin."
-    )
-    return notice_modal(title, apology)
 
 
 def click_payload(action: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
@@ -261,9 +190,18 @@ def shows_outcome(title: str) -> Callable[[Submitted], Job]:
         def job(context: JobContext, payload: dict[str, Any]) -> None:
             try:
                 outcome = work(context, payload)
+            except Refusal as refusal:
+                show(context, payload, notice_modal(title, str(refusal)))
+                return
             except Exception as error:
+                ref = REQUEST_REF.get() if REQUEST_REF.get() != "-" else uuid.uuid4().hex[:8]
                 name = getattr(work, "__name__", "job")
-                show(context, payload, failure_modal(title, name, error))
+                log.error("%s failed (ref %s, %s)", name, ref, type(error).__name__, exc_info=error)
+                apology = (
+                    f"Sorry, something went wrong on our side (ref {ref}). Please try again; if "
+                    "it keeps happening, give this reference to your admin."
+                )
+                show(context, payload, notice_modal(title, apology))
                 return
             show(context, payload, outcome.view)
             if outcome.then is not None:
@@ -278,12 +216,7 @@ def shows_outcome(title: str) -> Callable[[Submitted], Job]:
 def show(job: JobContext, payload: dict[str, Any], view: dict[str, Any]) -> None:
     """Replace the submitted modal with `view`. Closed meanwhile, it cannot show anything:
     what was saved stays saved."""
-    show_in(job, payload["view_id"], view)
-
-
-def show_in(job: JobContext, view_id: str, view: dict[str, Any]) -> None:
-    """Replace the modal `view_id` with `view`; one closed meanwhile is let be (logged)."""
     try:
-        job.client.views_update(view_id=view_id, view=view)
+        job.client.views_update(view_id=payload["view_id"], view=view)
     except SlackApiError as error:
-        log.warning("could not show a modal's outcome (%s)", error.response.get("error"))
+        log.warning("could not show a submission's outcome (%s)", error.response.get("error"))

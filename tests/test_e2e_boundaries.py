@@ -4,7 +4,6 @@ stand-in, the real database (SQLite and PostgreSQL), and the clock moved by hand
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -21,7 +20,6 @@ from bot.ids import (
     CoordinatorAction,
     SceneView,
 )
-from bot.worker import JobContext
 from storage.db import session_scope
 from storage.models import AnswerKind, BoundaryAnswer, ChecklistItem, Delivery, DeliveryKind, Scene
 from tests.conftest import NOW, RunningApp
@@ -340,51 +338,6 @@ def test_nudge_then_escalation_to_the_coordinator_only(asked: RunningApp) -> Non
     modal = view_as_coordinator(asked, escalation, CoordinatorAction.VIEW_STATUS)
     assert "Jane Doe" in modal and "Confirmed" in modal
     assert "Bob Smith" in modal and "Asked, no answer yet" in modal
-
-
-def test_modal_clicks_behind_others_open_loading_at_once_then_fill_in(asked: RunningApp) -> None:
-    """Every job thread busy, three status clicks queue up. When the threads free up, the two
-    with others behind them spend their trigger at once on a "Loading…" modal and are filled
-    in by a job of their own: the AD's with the refusal (and nothing of the scene), the
-    coordinator's with the status; the last, alone, opens with its content."""
-    review_and_confirm(asked, P1)
-    coordinator_notices(asked, 1)
-    asked.clock.advance(timedelta(hours=36))
-    asked.dispatch()
-    [escalation] = messages_to(asked, COORDINATOR, "Confirmations still missing")
-    before_open = len(asked.standin.calls("views.open"))
-    before_update = len(asked.standin.calls("views.update"))
-    release = threading.Event()
-    started = threading.Semaphore(0)
-
-    def held(job: JobContext, payload: None) -> None:
-        started.release()
-        release.wait(10)
-
-    threads = 6  # the `app` fixture's worker
-    try:
-        for _ in range(threads):
-            asked.worker.submit(held, None, response_url=None, urgent=True)
-        for _ in range(threads):
-            assert started.acquire(timeout=5)
-        click(asked, AD, CoordinatorAction.VIEW_STATUS, escalation)
-        click(asked, COORDINATOR, CoordinatorAction.VIEW_STATUS, escalation)
-        click(asked, COORDINATOR, CoordinatorAction.VIEW_STATUS, escalation)
-    finally:
-        release.set()
-    opens = asked.standin.wait_for("views.open", count=before_open + 3)[before_open:]
-    loading = [c for c in opens if "Loading…" in json.dumps(c.json("view"), ensure_ascii=False)]
-    [direct] = [c for c in opens if c not in loading]
-    assert len(loading) == 2
-    assert all(c.json("view")["title"]["text"] == "Scene status" for c in opens)
-    assert "Jane Doe" in json.dumps(direct.json("view"), ensure_ascii=False)
-    updates = asked.standin.wait_for("views.update", count=before_update + 2)[before_update:]
-    assert {c.params["view_id"] for c in updates} == {c.response["view"]["id"] for c in loading}
-    texts = sorted(json.dumps(c.json("view"), ensure_ascii=False) for c in updates)
-    refused, shown = sorted(texts, key=lambda t: "Jane Doe" in t)
-    assert "Only a coordinator" in refused
-    assert "Jane Doe" not in refused and "Bob Smith" not in refused and "42A" not in refused
-    assert "Jane Doe" in shown and "Confirmed" in shown and "Bob Smith" in shown
 
 
 def test_status_is_for_coordinators_and_opens_a_modal(asked: RunningApp) -> None:

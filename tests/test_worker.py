@@ -16,8 +16,7 @@ from bot.app import make_client
 from bot.clock import SystemClock
 from bot.crypto import Cipher, generate_key
 from bot.deps import Services
-from bot.logs import REQUEST_REF
-from bot.worker import REQUEST_TEAM, Busy, JobContext, Worker, tell
+from bot.worker import Busy, JobContext, Worker, tell
 from storage.db import make_engine, make_session_factory
 from tests.support.slack_standin import BOT_TOKEN, SlackStandIn
 
@@ -292,86 +291,3 @@ def test_a_user_told_busy_is_told_once_while_the_notice_waits(standin: SlackStan
         release.set()
         pool.shutdown()
     assert sorted(told) == ["U1", "U2"]
-
-
-def test_modal_openers_go_before_notices_and_notices_before_other_work(
-    standin: SlackStandIn,
-) -> None:
-    """A trigger lasts 3 s; a notice ("busy, try again") has no such deadline."""
-    release = threading.Event()
-    pool = _worker(standin, threads=2, urgent_threads=1, capacity=50)
-    order: list[str] = []
-    done = threading.Event()
-
-    def note(job: JobContext, name: str) -> None:
-        order.append(name)
-        if len(order) == 3:
-            done.set()
-
-    try:
-        hold(pool, release, urgent=True)  # the urgent-only thread
-        hold(pool, release, urgent=True)  # and the other one
-        pool.submit(note, "normal", response_url=None)
-        assert pool.notice(note, "notice", response_url=None)
-        pool.submit(note, "opener", response_url=None, urgent=True)
-        release.set()
-        assert done.wait(5)
-    finally:
-        release.set()
-        pool.shutdown()
-    assert order.index("opener") < order.index("notice") < order.index("normal")
-
-
-def test_an_urgent_job_is_told_whether_others_wait_behind_it(standin: SlackStandIn) -> None:
-    """`crowded`: what a modal opener decides by (open "Loading…" first, or not)."""
-    release = threading.Event()
-    pool = _worker(standin, threads=2, urgent_threads=1, capacity=50)
-    seen: dict[str, bool] = {}
-    done = threading.Event()
-
-    def note(job: JobContext, name: str) -> None:
-        seen[name] = job.crowded
-        if len(seen) == 3:
-            done.set()
-
-    try:
-        hold(pool, release, urgent=True)
-        hold(pool, release, urgent=True)
-        for name in ("first", "second"):
-            pool.submit(note, name, response_url=None, urgent=True)
-        release.set()
-        deadline = time.monotonic() + 5
-        while len(seen) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        pool.submit(note, "alone", response_url=None, urgent=True)
-        assert done.wait(5)
-    finally:
-        release.set()
-        pool.shutdown()
-    assert seen == {"first": True, "second": False, "alone": False}
-
-
-def test_a_job_queues_its_follow_up_with_the_same_request_and_workspace(
-    standin: SlackStandIn,
-) -> None:
-    pool = _worker(standin, threads=2, urgent_threads=1, capacity=50)
-    seen: list[tuple[str, str]] = []
-    done = threading.Event()
-
-    def follow_up(job: JobContext, payload: None) -> None:
-        seen.append((REQUEST_REF.get(), REQUEST_TEAM.get()))
-        done.set()
-
-    def first(job: JobContext, payload: None) -> None:
-        assert job.queue is not None
-        job.queue(follow_up, None)
-
-    ref, team = REQUEST_REF.set("req-1"), REQUEST_TEAM.set("T0TEAM0001")
-    try:
-        pool.submit(first, None, response_url=None, urgent=True)
-        assert done.wait(5)
-    finally:
-        REQUEST_REF.reset(ref)
-        REQUEST_TEAM.reset(team)
-        pool.shutdown()
-    assert seen == [("req-1", "T0TEAM0001")]

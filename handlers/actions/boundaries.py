@@ -11,8 +11,8 @@ from bot.confirmations import answer, live_scene
 from bot.meta import pack, unpack
 from bot.worker import JobContext
 from handlers.answered import after_answer
-from handlers.blocks.boundaries import CHANGES_TITLE, REVIEW_TITLE, changes_modal, review_modal
-from handlers.defer import open_modal, opening, submitting
+from handlers.blocks.boundaries import changes_modal, review_modal
+from handlers.defer import submitting
 from storage import audit, boundaries
 from storage.db import session_scope
 from storage.models import AnswerKind, Scene
@@ -51,7 +51,7 @@ def open_review(job: JobContext, payload: dict[str, str]) -> None:
             metadata=pack("confirm", s=scene.id, r=scene.revision),
         )
         _audit_read(session, job, payload, scene)
-    open_modal(job, payload, view)
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
 
 def open_changes(job: JobContext, payload: dict[str, str]) -> None:
@@ -68,7 +68,7 @@ def open_changes(job: JobContext, payload: dict[str, str]) -> None:
             metadata=pack("changes", s=scene.id, r=scene.revision),
         )
         _audit_read(session, job, payload, scene)
-    open_modal(job, payload, view)
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
 
 def _audit_read(session: Session, job: JobContext, payload: dict[str, str], scene: Scene) -> None:
@@ -108,7 +108,7 @@ def _answer_from_button(job: JobContext, payload: dict[str, str], kind: AnswerKi
         after_answer(job, {"scene": scene_id, "performer": payload["user_id"]})
 
 
-review = opening(open_review, title=REVIEW_TITLE)
-changes = opening(open_changes, title=CHANGES_TITLE)
+review = submitting(open_review, urgent=True)
+changes = submitting(open_changes, urgent=True)
 talk_clicked = submitting(talk)
 withdraw_clicked = submitting(withdraw)

@@ -14,9 +14,9 @@ from bot.delivery.content import live_checkin
 from bot.meta import pack, unpack_int
 from bot.worker import JobContext
 from handlers.blocks.boundaries import changes_modal
-from handlers.blocks.checkin import CHECKIN_TITLE, round_modal
+from handlers.blocks.checkin import round_modal
 from handlers.blocks.messages import checkin_live
-from handlers.defer import open_modal, opening, submitting
+from handlers.defer import submitting
 from storage import audit, boundaries
 from storage.db import session_scope
 from storage.models import CheckinRound, Role
@@ -120,10 +120,10 @@ def view(job: JobContext, payload: dict[str, str]) -> None:
             subject=f"scene:{round_.scene.number}",
             detail={"round": round_.number},
         )
-    open_modal(job, payload, modal)
+    job.client.views_open(trigger_id=payload["trigger_id"], view=modal)
 
 
 good_clicked = submitting(_tap(Tap.GOOD))
 adjust_clicked = submitting(_tap(Tap.ADJUST))
 pause_clicked = submitting(_tap(Tap.PAUSE))
-view_clicked = opening(view, title=CHECKIN_TITLE)
+view_clicked = submitting(view, urgent=True)

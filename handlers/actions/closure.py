@@ -11,10 +11,10 @@ from bot.confirmations import offline_states, scene_states
 from bot.meta import unpack_int
 from bot.worker import JobContext
 from handlers.blocks.boundaries import status_modal
-from handlers.blocks.checkin import CLOSURE_TITLE, closure_modal
+from handlers.blocks.checkin import closure_modal
 from handlers.blocks.messages import one_line
 from handlers.coordinator_reads import audit_read, coordinator_of
-from handlers.defer import open_modal, opening, submitting
+from handlers.defer import submitting
 from storage.db import session_scope
 from storage.models import Scene
 from storage.scoped import owned
@@ -63,7 +63,7 @@ def view(ctx: JobContext, payload: dict[str, str]) -> None:
         coordinator_of(session, scene, payload)
         modal = closure_modal(scene, closure_lines(session, scene))
         audit_read(session, ctx, payload, scene, "closure.read")
-    open_modal(ctx, payload, modal)
+    ctx.client.views_open(trigger_id=payload["trigger_id"], view=modal)
 
 
 def _from_status(ctx: JobContext, payload: dict[str, str], *, start: bool) -> None:
@@ -110,6 +110,6 @@ def mark_wrapped(ctx: JobContext, payload: dict[str, str]) -> None:
 ok_clicked = submitting(_answer(Closure.OK))
 not_ok_clicked = submitting(_answer(Closure.NOT_OK))
 talk_clicked = submitting(_answer(Closure.TALK))
-view_clicked = opening(view, title=CLOSURE_TITLE)
+view_clicked = submitting(view, urgent=True)
 start_checkin_clicked = submitting(start_checkin)
 wrap_clicked = submitting(mark_wrapped)

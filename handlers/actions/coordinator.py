@@ -17,16 +17,9 @@ from bot.confirmations import (
 from bot.meta import unpack_int
 from bot.text import mrkdwn_escape
 from bot.worker import JobContext
-from handlers.blocks.boundaries import (
-    ANSWER_TITLE,
-    FAILURE_TITLE,
-    STATUS_TITLE,
-    answer_modal,
-    notice_modal,
-    status_modal,
-)
+from handlers.blocks.boundaries import answer_modal, notice_modal, status_modal
 from handlers.coordinator_reads import audit_read, coordinator_of
-from handlers.defer import open_modal, opening, submitting
+from handlers.defer import submitting
 from handlers.home_tab import refresh_production
 from storage import audit, boundaries
 from storage.db import session_scope
@@ -100,7 +93,7 @@ def view_answer(job: JobContext, payload: dict[str, str]) -> None:
             zone=scene.production.time_zone,
         )
         audit_read(session, job, payload, scene, "boundaries.read", performer=found.performer_id)
-    open_modal(job, payload, view)
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
 
 def view_status(job: JobContext, payload: dict[str, str]) -> None:
@@ -119,7 +112,7 @@ def view_status(job: JobContext, payload: dict[str, str]) -> None:
             wrapped=is_wrapped(scene, job.services.clock.now()),
         )
         audit_read(session, job, payload, scene, "boundaries.status.read")
-    open_modal(job, payload, view)
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
 
 def view_failure(job: JobContext, payload: dict[str, str]) -> None:
@@ -181,7 +174,9 @@ def view_failure(job: JobContext, payload: dict[str, str]) -> None:
             production_id=production.id,
             subject=f"delivery:{failed.id}",
         )
-    open_modal(job, payload, notice_modal(FAILURE_TITLE, text, escape=False))
+    job.client.views_open(
+        trigger_id=payload["trigger_id"], view=notice_modal("Delivery problem", text, escape=False)
+    )
 
 
 def sign_off(job: JobContext, payload: dict[str, str]) -> None:
@@ -236,8 +231,8 @@ def _set_sign_off(job: JobContext, payload: dict[str, str], *, signed: bool) -> 
     refresh_production(job, {"production_id": production_id, "team_id": payload["team_id"]})
 
 
-answer_clicked = opening(view_answer, title=ANSWER_TITLE)
-status_clicked = opening(view_status, title=STATUS_TITLE)
-failure_clicked = opening(view_failure, title=FAILURE_TITLE)
+answer_clicked = submitting(view_answer, urgent=True)
+status_clicked = submitting(view_status, urgent=True)
+failure_clicked = submitting(view_failure, urgent=True)
 sign_off_clicked = submitting(sign_off)
 take_back_clicked = submitting(take_back)

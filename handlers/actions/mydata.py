@@ -14,8 +14,8 @@ from bot.access import Refusal, require
 from bot.meta import unpack
 from bot.worker import JobContext
 from handlers.blocks.boundaries import notice_modal
-from handlers.blocks.mydata import MY_DATA_TITLE, my_data_modal
-from handlers.defer import open_modal, opening, submitting
+from handlers.blocks.mydata import my_data_modal
+from handlers.defer import submitting
 from handlers.home_tab import refresh_coordinators, refresh_people
 from storage import mydata
 from storage.db import session_scope
@@ -52,8 +52,9 @@ def _update(job: JobContext, payload: dict[str, str], view: dict[str, Any]) -> N
         job.client.views_update(view_id=payload["view_id"], view=view)
 
 
-def show_my_data(job: JobContext, payload: dict[str, str]) -> None:
-    open_modal(job, payload, _modal(job, payload, page=0))
+def open_modal(job: JobContext, payload: dict[str, str]) -> None:
+    view = _modal(job, payload, page=0)
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
 
 def turn_page(job: JobContext, payload: dict[str, str]) -> None:
@@ -154,7 +155,7 @@ def _erase(job: JobContext, payload: dict[str, str]) -> mydata.Erased:
         )
 
 
-open_clicked = opening(show_my_data, title=MY_DATA_TITLE)
+open_clicked = submitting(open_modal, urgent=True)
 page_clicked = submitting(turn_page)
 delete_notes_clicked = submitting(delete_notes)
 ask_erasure_clicked = submitting(ask_erasure)

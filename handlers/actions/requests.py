@@ -12,8 +12,8 @@ from bot.meta import pack, unpack, unpack_int
 from bot.requests import acknowledge, withdraw
 from bot.text import mrkdwn_escape
 from bot.worker import JobContext
-from handlers.blocks.requests import EDIT_TITLE, NOTE_VIEW_TITLE, edit_modal, note_view_modal
-from handlers.defer import open_modal, opening, submitting
+from handlers.blocks.requests import edit_modal, note_view_modal
+from handlers.defer import submitting
 from handlers.modals.note import open_note_modal
 from handlers.modals.request import open_request_modal
 from handlers.request_list import blocks_for
@@ -120,7 +120,7 @@ def edit_job(job: JobContext, payload: dict[str, str]) -> None:
     with session_scope(job.services.session_factory) as session:
         request = _coordinator_request(session, payload)
         view = edit_modal(request, metadata=pack("request", r=request.id))
-    open_modal(job, payload, view)
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
 
 def withdraw_job(job: JobContext, payload: dict[str, str]) -> None:
@@ -204,7 +204,7 @@ def view_note(job: JobContext, payload: dict[str, str]) -> None:
             subject=f"note:{note.id}",
             detail={audit.PERFORMER: note.performer_id},
         )
-    open_modal(job, payload, view)
+    job.client.views_open(trigger_id=payload["trigger_id"], view=view)
 
 
 def note_to_request(job: JobContext, payload: dict[str, str]) -> None:
@@ -238,8 +238,8 @@ def note_to_request(job: JobContext, payload: dict[str, str]) -> None:
 
 acknowledge_clicked = submitting(acknowledge_job)
 remind_clicked = submitting(remind_job)
-edit_clicked = opening(edit_job, title=EDIT_TITLE)
+edit_clicked = submitting(edit_job, urgent=True)
 withdraw_clicked = submitting(withdraw_job)
 note_clicked = submitting(open_note, urgent=True)
-view_note_clicked = opening(view_note, title=NOTE_VIEW_TITLE)
+view_note_clicked = submitting(view_note, urgent=True)
 turn_into_request_clicked = submitting(note_to_request, urgent=True)

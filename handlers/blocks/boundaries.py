@@ -33,13 +33,6 @@ SECTION_MAX = 3000
 NOTE_MAX = 2000
 
 
-REVIEW_TITLE = "Review and confirm"
-CHANGES_TITLE = "Your boundaries"
-ANSWER_TITLE = "Boundary update"
-STATUS_TITLE = "Scene status"
-FAILURE_TITLE = "Delivery problem"
-
-
 def _sections(title: str, text: str) -> list[SectionBlock]:
     """`text` under a bold title, split to fit Slack's 3,000 characters per section."""
     body = mrkdwn_escape(text)
@@ -103,7 +96,7 @@ def review_modal(
     return View(
         type="modal",
         callback_id=ConfirmView.CALLBACK,
-        title=REVIEW_TITLE,
+        title="Review and confirm",
         submit="Confirm",
         close="Not now",
         private_metadata=metadata,
@@ -159,7 +152,7 @@ def changes_modal(
     return View(
         type="modal",
         callback_id=ChangesView.CALLBACK,
-        title=CHANGES_TITLE,
+        title="Your boundaries",
         submit="Send",
         close="Cancel",
         private_metadata=metadata,
@@ -242,7 +235,7 @@ def answer_modal(
                 ]
             )
         )
-    return View(type="modal", title=ANSWER_TITLE, close="Close", blocks=blocks).to_dict()
+    return View(type="modal", title="Boundary update", close="Close", blocks=blocks).to_dict()
 
 
 def status_modal(
@@ -342,7 +335,7 @@ def status_modal(
     blocks.append(ActionsBlock(block_id=f"on_set_{scene.id}", elements=on_set))
     return View(
         type="modal",
-        title=STATUS_TITLE,
+        title="Scene status",
         close="Close",
         blocks=blocks,
         private_metadata=pack("status", s=scene.id),

@@ -12,18 +12,15 @@ from bot.text import mrkdwn_escape
 from handlers.blocks.messages import context, section, when
 from storage.models import CheckinRound, Scene
 
-CHECKIN_TITLE = "Check-in"
-CLOSURE_TITLE = "Closure"
-
 
 def round_modal(round_: CheckinRound, answers: list[Line]) -> dict[str, Any]:
     zone = round_.scene.production.time_zone
     about = f"check-in {round_.number}, started {when(round_.started_at, zone)}"
-    return _answers_modal(CHECKIN_TITLE, round_.scene, about, answers)
+    return _answers_modal("Check-in", round_.scene, about, answers)
 
 
 def closure_modal(scene: Scene, answers: list[Line]) -> dict[str, Any]:
-    return _answers_modal(CLOSURE_TITLE, scene, "after the scene", answers)
+    return _answers_modal("Closure", scene, "after the scene", answers)
 
 
 def _answers_modal(title: str, scene: Scene, about: str, answers: list[Line]) -> dict[str, Any]:

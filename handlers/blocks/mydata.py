@@ -64,9 +64,6 @@ READS = {
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
-MY_DATA_TITLE = "Your data"
-
-
 def my_data_button() -> ButtonElement:
     """The "My data" button for a performer's Home tab (e.g. beside "Note to the
     coordinator"): it opens the same modal."""
@@ -153,7 +150,7 @@ def my_data_modal(
         blocks.append(ActionsBlock(block_id="mydata_pages", elements=paging))
     return View(
         type="modal",  # no submit, so no callback: it is only looked at and closed
-        title=MY_DATA_TITLE,
+        title="Your data",
         close="Close",
         private_metadata=pack("mydata", page=page),
         blocks=blocks,

@@ -36,10 +36,6 @@ MAX_SCENE_OPTIONS = 100  # a static select holds at most 100 options
 OPTION_MAX = 75  # Slack's limit for an option's text
 
 
-EDIT_TITLE = "Edit request"
-NOTE_VIEW_TITLE = "Private note"
-
-
 def _option(text: str, value: str) -> Option:
     return Option(text=text[:OPTION_MAX], value=value)
 
@@ -250,7 +246,7 @@ def edit_modal(
     return View(
         type="modal",
         callback_id=EditRequestView.CALLBACK,
-        title=EDIT_TITLE,
+        title="Edit request",
         submit="Save",
         close="Cancel",
         private_metadata=metadata,
@@ -303,7 +299,7 @@ def note_view_modal(
     about = f"about scene {scene.number}" if scene is not None else "not about one scene"
     return View(
         type="modal",
-        title=NOTE_VIEW_TITLE,
+        title="Private note",
         close="Close",
         blocks=[
             section(f"*{mrkdwn_escape(who)}* (<@{user_id}>), {about}, {when(at, zone)}"),

@@ -14,7 +14,6 @@ from bot.text import mrkdwn_escape
 CONTEXT_MAX = 3000
 MAX_BLOCKS = 100
 SAVING = ":hourglass_flowing_sand: Saving…"
-LOADING = ":hourglass_flowing_sand: Loading…"
 
 
 def saving_modal(title: str) -> dict[str, Any]:
@@ -24,16 +23,6 @@ def saving_modal(title: str) -> dict[str, Any]:
         title=title[:24],
         close="Close",
         blocks=[SectionBlock(text=MarkdownTextObject(text=SAVING))],
-    ).to_dict()
-
-
-def loading_modal(title: str) -> dict[str, Any]:
-    """The modal opened at once when a click's own work has to wait: its job fills it."""
-    return View(
-        type="modal",
-        title=title[:24],
-        close="Close",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=LOADING))],
     ).to_dict()
 
 
