@@ -477,6 +477,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--waves", type=int, default=5, help="waves per crowd (5)")
     parser.add_argument("--gap", type=float, default=2.0, help="s between waves (2)")
     parser.add_argument("--keep-logs", type=Path, help="copy the servers' logs to this folder")
+    parser.add_argument(
+        "--bare-threads",
+        type=int,
+        default=32,
+        help="the bare app's answer pool (32, like closedset's worker; 256: as many answers in "
+        "flight as a closed loop offers, what the stack can do when nothing else runs)",
+    )
     args = parser.parse_args(argv)
     args.rate_list = [float(r) for r in args.rates.split(",") if r.strip()]
     args.concurrency_list = [int(c) for c in args.concurrency.split(",") if c.strip()]
@@ -542,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
                     str(ports["bare"]),
                     secret,
                     standin.api_url,
+                    str(args.bare_threads),
                 ],
                 env,
                 tmp / "bare.log",

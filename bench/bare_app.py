@@ -12,7 +12,10 @@ else: no database, no checks.
 `GET /healthz` answers 200 so the benchmark can wait for readiness. A failed Slack call is
 logged at ERROR with its traceback (the benchmark fails on ERROR lines).
 
-    .venv/bin/python -m bench.bare_app PORT SIGNING_SECRET SLACK_API_URL
+    .venv/bin/python -m bench.bare_app PORT SIGNING_SECRET SLACK_API_URL [THREADS]
+
+`THREADS`: the pool's size (default 32, like the app's worker; `bench.answer_latency
+--bare-threads`).
 """
 
 from __future__ import annotations
@@ -96,10 +99,12 @@ def make_wsgi(secret: str, api_url: str, pool: ThreadPoolExecutor) -> WSGIApp:
 def main(argv: list[str] | None = None) -> int:
     from waitress.server import create_server
 
-    port, secret, api_url = sys.argv[1:4] if argv is None else argv[:3]
+    args = sys.argv[1:] if argv is None else argv
+    port, secret, api_url = args[:3]
+    threads = int(args[3]) if len(args) > 3 else THREADS
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # as `closedset serve` does
-    pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="job")
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")
     server: Any = create_server(
         make_wsgi(secret, api_url, pool),
         host="127.0.0.1",
