@@ -39,8 +39,8 @@ from bot.ids import (
 from handlers.blocks.audit import PAGE, Line, SceneChoice, audit_modal, label
 from storage import audit
 from storage.db import make_engine, make_session_factory, session_scope, upgrade
-from storage.models import AuditEvent, Member, Production, Role, Scene
-from storage.productions import team_of
+from storage.models import AuditEvent, Production, Role, Scene
+from storage.productions import set_members
 from tests.conftest import NOW, RunningApp
 from tests.support import privacy
 from tests.support.e2e import (
@@ -372,13 +372,7 @@ def logged(app: RunningApp) -> RunningApp:
         scenes={},
     )
     with session_scope(app.session_factory) as session:
-        admin = Member(
-            production_id=world.production_id,
-            team_id=team_of(session, world.production_id),
-            slack_user_id=ADMIN,
-            role=Role.ADMIN,
-        )
-        session.add(admin)
+        set_members(session, production_id=world.production_id, role=Role.ADMIN, user_ids=[ADMIN])
         for n in range(45):
             read = n % 2 == 0
             audit.record(

@@ -42,7 +42,7 @@ from bot.setup import ProductionSetup
 from storage import deliveries
 from storage.db import session_scope
 from storage.models import AuditEvent, Member, Production, Role, Scene
-from storage.productions import save_setup, team_of
+from storage.productions import save_setup, set_members
 from storage.roster import apply_roster
 from storage.scoped import owned
 from tests import test_outsiders as outsiders
@@ -219,13 +219,7 @@ def test_the_same_user_in_another_workspace_gets_nothing_of_a_with_its_ids(
     app = oauth.running_app()
     a = outsiders._build_a(app)
     with session_scope(app.session_factory) as session:  # A's admin (build() names none)
-        admin = Member(
-            production_id=a.production,
-            team_id=team_of(session, a.production),
-            slack_user_id=ADMIN,
-            role=Role.ADMIN,
-        )
-        session.add(admin)
+        set_members(session, production_id=a.production, role=Role.ADMIN, user_ids=[ADMIN])
     _build_b(app, person)
     watch = Watch(app, outsiders.Jobs(app.worker, monkeypatch), a)
     from_tb, problems = _a_words(person), []
